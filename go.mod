@@ -1,0 +1,3 @@
+module deskphone
+
+go 1.26

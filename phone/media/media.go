@@ -1,0 +1,34 @@
+// Package media carries a call's audio: codecs, RTP streams, RFC 4733 DTMF
+// and SDP offer/answer. It knows no hardware: audio comes from an AudioSource
+// and goes to an AudioSink (hal's Capture and Playback satisfy both).
+package media
+
+// AudioSource yields mono 16-bit frames; Read blocks until a frame exists,
+// so the source's clock paces the sender (the sound card, or the simulated
+// board's 20 ms clock).
+type AudioSource interface {
+	Read(frame []int16) error
+}
+
+// AudioSink takes mono 16-bit frames; Write blocks while the device is full.
+type AudioSink interface {
+	Write(frame []int16) error
+}
+
+// Codec turns PCM frames into RTP payloads and back. Implementations own no
+// per-call buffers: callers pass them in, so the media loop allocates nothing
+// per frame.
+type Codec interface {
+	// Name is the SDP encoding name, e.g. "PCMU".
+	Name() string
+	// PayloadType is the static or default dynamic RTP payload type.
+	PayloadType() uint8
+	// ClockRate is the RTP clock rate (8000 for G.711).
+	ClockRate() int
+	// SampleRate is the PCM rate the codec takes and gives.
+	SampleRate() int
+	// Encode writes the payload for pcm into out and returns its length.
+	Encode(pcm []int16, out []byte) (int, error)
+	// Decode writes the samples for payload into pcm and returns their count.
+	Decode(payload []byte, pcm []int16) (int, error)
+}
