@@ -1,0 +1,89 @@
+package phone
+
+// Event payloads. JSON field names follow the contact center's SDK guide
+// (tccc-agent.md §3, §4.3); fields marked (phone) are the phone's own.
+
+// Session directions (TCCCSessionDirection).
+const (
+	CallIn  = "CallIn"
+	CallOut = "CallOut"
+)
+
+// onEnded reasons (TCCCEndReason).
+const (
+	EndError        = "Error"
+	EndTimeout      = "Timeout"
+	EndLocalBye     = "LocalBye"
+	EndRemoteBye    = "RemoteBye"
+	EndRejected     = "Rejected"
+	EndRemoteCancel = "RemoteCancel"
+)
+
+// ServerType is what kind of agent device this is.
+const ServerType = "staffExtensionSeat"
+
+// SessionInfo is onNewSession's payload.
+type SessionInfo struct {
+	SessionID         string `json:"sessionId"`
+	SessionDirection  string `json:"sessionDirection"`
+	CallerPhoneNumber string `json:"callerPhoneNumber"`
+	CalleePhoneNumber string `json:"calleePhoneNumber"`
+	PeerName          string `json:"peerName,omitempty"` // (phone) the far end's display name
+	Remark            string `json:"remark,omitempty"`
+	UUI               string `json:"uui,omitempty"`
+	ServerType        string `json:"serverType"`
+}
+
+// SessionRef is onAccepted's payload.
+type SessionRef struct {
+	SessionID string `json:"sessionId"`
+}
+
+// Ended is onEnded's payload.
+type Ended struct {
+	Reason        string `json:"reason"`
+	ReasonMessage string `json:"reasonMessage"`
+	SessionID     string `json:"sessionId"`
+	SIPCode       int    `json:"sipCode,omitempty"` // (phone) final SIP status, if any
+}
+
+// ErrorInfo is onError's payload.
+type ErrorInfo struct {
+	ErrCode   int    `json:"errCode"`
+	ErrMsg    string `json:"errMsg"`
+	ExtraInfo string `json:"extraInfo,omitempty"`
+}
+
+// WarningInfo is onWarning's payload.
+type WarningInfo struct {
+	WarningCode int    `json:"warningCode"`
+	WarningMsg  string `json:"warningMsg"`
+	ExtraInfo   string `json:"extraInfo,omitempty"`
+}
+
+// RegistrationInfo is onRegistration's payload (phone).
+type RegistrationInfo struct {
+	State   string `json:"state"` // unregistered, registering, registered, failed
+	Code    int    `json:"code,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Expires int    `json:"expires,omitempty"`
+	RetryIn string `json:"retryIn,omitempty"`
+}
+
+// DTMFInfo is onDTMF's payload (phone): a digit from the far end.
+type DTMFInfo struct {
+	SessionID string `json:"sessionId"`
+	Digit     string `json:"digit"`
+}
+
+// RingingInfo is onRinging's payload (phone): the far end is alerting.
+type RingingInfo struct {
+	SessionID string `json:"sessionId"`
+	Code      int    `json:"code"`
+}
+
+// MutedInfo is onMuted's payload (phone).
+type MutedInfo struct {
+	SessionID string `json:"sessionId"`
+	Muted     bool   `json:"muted"`
+}

@@ -1,0 +1,282 @@
+// Package phone is the desk phone itself: the contact center's agent SDK
+// (login, call, answer, terminate, DTMF, mute) on top of the SIP user agent
+// and the media engine, reporting everything on one event bus. It knows no
+// hardware beyond hal's interfaces.
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"deskphone/config"
+	"deskphone/hal"
+	"deskphone/phone/event"
+	"deskphone/phone/media"
+	"deskphone/phone/sipua"
+)
+
+// Phone is one agent device.
+type Phone struct {
+	cfg    *config.Config
+	audio  hal.Audio
+	bus    *event.Bus
+	log    *slog.Logger
+	codecs []media.Codec
+	ports  *portPool
+
+	mu       sync.Mutex
+	ua       *sipua.UA
+	reg      *sipua.Registration
+	regState sipua.RegStatus
+	sessions map[string]*Session
+	closed   bool
+}
+
+// New builds a phone from its configuration. audio may be nil (no sound
+// devices: calls send silence and discard what they hear).
+func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) (*Phone, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if bus == nil {
+		bus = event.NewBus()
+	}
+	var codecs []media.Codec
+	for _, name := range cfg.Audio.Codecs {
+		c, err := media.CodecByName(name)
+		if err != nil {
+			return nil, fmt.Errorf("audio.codecs: %w", err)
+		}
+		codecs = append(codecs, c)
+	}
+	lo, hi := cfg.Audio.RTPPortRange()
+	return &Phone{
+		cfg:      cfg,
+		audio:    audio,
+		bus:      bus,
+		log:      log,
+		codecs:   codecs,
+		ports:    newPortPool(lo, hi),
+		sessions: map[string]*Session{},
+		regState: sipua.RegStatus{State: sipua.Unregistered},
+	}, nil
+}
+
+// Bus is the phone's event stream.
+func (p *Phone) Bus() *event.Bus { return p.bus }
+
+// Config is the configuration the phone runs with.
+func (p *Phone) Config() *config.Config { return p.cfg }
+
+func (p *Phone) publishError(code int, msg, extra string) {
+	p.log.Error(msg, "code", code, "extra", extra)
+	p.bus.Publish(event.Error, ErrorInfo{ErrCode: code, ErrMsg: msg, ExtraInfo: extra})
+}
+
+func (p *Phone) publishWarning(code int, msg, extra string) {
+	p.log.Warn(msg, "code", code, "extra", extra)
+	p.bus.Publish(event.Warning, WarningInfo{WarningCode: code, WarningMsg: msg, ExtraInfo: extra})
+}
+
+// startUA opens the SIP socket once.
+func (p *Phone) startUA() (*sipua.UA, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, newError(ErrHadLoggedOut, "the phone is shutting down")
+	}
+	if p.ua != nil {
+		return p.ua, nil
+	}
+	a := p.cfg.Account
+	ua, err := sipua.New(sipua.Config{
+		Registrar: a.Registrar, Domain: a.Domain, User: a.User, AuthUser: a.AuthUser,
+		Password: a.Password, DisplayName: a.DisplayName, Transport: a.Transport,
+		Listen: a.Listen, Expires: a.Expires, Logger: p.log.With("part", "sip"),
+	})
+	if err != nil {
+		return nil, newError(ErrUnregistFailure, "%v", err)
+	}
+	ua.OnInvite(p.onInvite)
+	p.ua = ua
+	return ua, nil
+}
+
+// Login registers the account and waits for the first answer (up to
+// `wait`). Registration goes on in the background either way: refreshed
+// before the granted expiry, retried with back-off after failures.
+func (p *Phone) Login(ctx context.Context) error {
+	ua, err := p.startUA()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if p.reg == nil {
+		p.reg = ua.Register(p.onRegistration)
+	}
+	reg := p.reg
+	p.mu.Unlock()
+
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st := reg.Status()
+		switch st.State {
+		case sipua.Registered:
+			return nil
+		case sipua.RegFailed:
+			return regError(st)
+		}
+		select {
+		case <-ctx.Done():
+			return newError(ErrSIPRequestTimeout, "login is taking long; registration goes on in the background (see onRegistration)")
+		case <-tick.C:
+		}
+	}
+}
+
+// regError turns a failed registration into an SDK error with advice.
+func regError(st sipua.RegStatus) *Error {
+	switch st.Code {
+	case 401, 407:
+		return newError(ErrSIPUnauthorized, "registration refused: wrong user name or password (%d %s); check account.auth_user and account.password", st.Code, st.Reason)
+	case 403:
+		return newError(ErrSIPForbidden, "registration forbidden (403 %s): wrong password, or this extension is not allowed to register", st.Reason)
+	case 0:
+		return newError(ErrSIPRequestTimeout, "registration failed: %s", st.Reason)
+	default:
+		return newError(st.Code, "registration failed: %d %s", st.Code, st.Reason)
+	}
+}
+
+func (p *Phone) onRegistration(st sipua.RegStatus) {
+	p.mu.Lock()
+	prev := p.regState
+	p.regState = st
+	p.mu.Unlock()
+	info := RegistrationInfo{State: string(st.State), Code: st.Code, Reason: st.Reason, Expires: st.Expires}
+	if st.Retry > 0 {
+		info.RetryIn = st.Retry.String()
+	}
+	p.bus.Publish(event.Registration, info)
+	switch {
+	case st.State == sipua.RegFailed && (prev.State != sipua.RegFailed || prev.Code != st.Code):
+		e := regError(st)
+		p.publishError(e.Code, e.Message, p.cfg.Account.Registrar)
+		if prev.State == sipua.Registered {
+			p.bus.Publish(event.ConnectionLost, map[string]string{"serverType": ServerType})
+		}
+	case st.State == sipua.Registering && prev.State == sipua.RegFailed:
+		p.bus.Publish(event.TryToReconnect, map[string]string{"serverType": ServerType})
+	case st.State == sipua.Registered && prev.State == sipua.RegFailed:
+		p.bus.Publish(event.ConnectionRecovery, map[string]string{"serverType": ServerType})
+	}
+}
+
+// CheckLogin succeeds while the phone is registered.
+func (p *Phone) CheckLogin() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.reg == nil:
+		return newError(ErrHadLoggedOut, "not logged in: call login first")
+	case p.regState.State == sipua.Registered:
+		return nil
+	case p.regState.State == sipua.RegFailed:
+		return regError(p.regState)
+	default:
+		return newError(ErrHadLoggedOut, "login in progress: not registered yet")
+	}
+}
+
+// Logout ends every call, removes the registration and stops refreshing it.
+func (p *Phone) Logout(ctx context.Context) error {
+	for _, s := range p.sessionList() {
+		_ = p.Terminate(s.ID)
+	}
+	p.mu.Lock()
+	reg := p.reg
+	p.reg = nil
+	p.mu.Unlock()
+	if reg == nil {
+		return newError(ErrHadLoggedOut, "already logged out")
+	}
+	if err := reg.Stop(ctx); err != nil {
+		return newError(ErrUnregistFailure, "%v", err)
+	}
+	return nil
+}
+
+// Close logs out (if logged in) and releases the SIP socket.
+func (p *Phone) Close(ctx context.Context) error {
+	err := p.Logout(ctx)
+	if CodeOf(err) == ErrHadLoggedOut {
+		err = nil
+	}
+	p.waitSessions(ctx)
+	p.mu.Lock()
+	p.closed = true
+	ua := p.ua
+	p.ua = nil
+	p.mu.Unlock()
+	if ua != nil {
+		err = errors.Join(err, ua.Close())
+	}
+	return err
+}
+
+// State is a snapshot for the control API and the display.
+type State struct {
+	Registration RegistrationInfo `json:"registration"`
+	SdkAppID     int64            `json:"sdkAppId"`
+	UserID       string           `json:"userId"`
+	Extension    string           `json:"extension"`
+	ServerType   string           `json:"serverType"`
+	Sessions     []SessionState   `json:"sessions"`
+}
+
+// State reports registration and the live sessions.
+func (p *Phone) State() State {
+	p.mu.Lock()
+	st := p.regState
+	p.mu.Unlock()
+	out := State{
+		Registration: RegistrationInfo{State: string(st.State), Code: st.Code, Reason: st.Reason, Expires: st.Expires},
+		SdkAppID:     p.cfg.Agent.SdkAppId,
+		UserID:       p.cfg.Agent.UserId,
+		Extension:    p.cfg.Account.User,
+		ServerType:   ServerType,
+		Sessions:     []SessionState{},
+	}
+	for _, s := range p.sessionList() {
+		out.Sessions = append(out.Sessions, s.snapshot())
+	}
+	return out
+}
+
+func (p *Phone) sessionList() []*Session {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := make([]*Session, 0, len(p.sessions))
+	for _, s := range p.sessions {
+		list = append(list, s)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].started.Before(list[j].started) })
+	return list
+}
+
+// waitSessions waits for ending sessions to finish (bounded by ctx).
+func (p *Phone) waitSessions(ctx context.Context) {
+	for _, s := range p.sessionList() {
+		select {
+		case <-s.done:
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package sipua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/google/uuid"
+)
+
+// RegState is where registration stands.
+type RegState string
+
+const (
+	Unregistered RegState = "unregistered"
+	Registering  RegState = "registering"
+	Registered   RegState = "registered"
+	RegFailed    RegState = "failed"
+)
+
+// RegStatus is one change of registration state.
+type RegStatus struct {
+	State   RegState
+	Code    int           // last SIP status (0: none, e.g. no answer)
+	Reason  string        // reason phrase or network error
+	Expires int           // seconds granted by the registrar
+	Retry   time.Duration // when failed: wait before the next attempt
+}
+
+// Backoff bounds for failed registrations.
+var (
+	RetryMin = 1 * time.Second
+	RetryMax = 60 * time.Second
+)
+
+// Registration keeps the account registered: it refreshes before the
+// registrar's granted expiry and retries with back-off after failures.
+type Registration struct {
+	ua       *UA
+	onChange func(RegStatus)
+	callID   sip.CallIDHeader
+	cseq     uint32
+	cancel   context.CancelFunc
+	done     chan struct{}
+
+	mu     sync.Mutex
+	status RegStatus
+}
+
+// Register starts keeping the account registered. onChange is called on
+// every status change (from the registration goroutine).
+func (u *UA) Register(onChange func(RegStatus)) *Registration {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Registration{
+		ua:       u,
+		onChange: onChange,
+		callID:   sip.CallIDHeader(uuid.NewString()),
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		status:   RegStatus{State: Unregistered},
+	}
+	go r.loop(ctx)
+	return r
+}
+
+// Status is the latest registration status.
+func (r *Registration) Status() RegStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status
+}
+
+func (r *Registration) set(s RegStatus) {
+	r.mu.Lock()
+	changed := s != r.status
+	r.status = s
+	r.mu.Unlock()
+	if changed && r.onChange != nil {
+		r.onChange(s)
+	}
+}
+
+// refreshAfter is when to refresh a binding the registrar granted for
+// `granted` seconds: well before it lapses, with room for a retransmission.
+func refreshAfter(granted int) time.Duration {
+	g := time.Duration(granted) * time.Second
+	switch {
+	case granted <= 4:
+		return g / 2
+	case granted <= 60:
+		return g * 3 / 4
+	default:
+		return g - 30*time.Second
+	}
+}
+
+func (r *Registration) loop(ctx context.Context) {
+	defer close(r.done)
+	backoff := RetryMin
+	for {
+		if r.Status().State != Registered {
+			r.set(RegStatus{State: Registering}) // refreshes stay "registered"
+		}
+		granted, res, err := r.send(ctx, r.ua.cfg.Expires)
+		if ctx.Err() != nil {
+			return
+		}
+		var wait time.Duration
+		if err == nil {
+			r.set(RegStatus{State: Registered, Code: 200, Reason: "OK", Expires: granted})
+			backoff = RetryMin
+			wait = refreshAfter(granted)
+		} else {
+			st := RegStatus{State: RegFailed, Reason: err.Error(), Retry: backoff}
+			if res != nil {
+				st.Code, st.Reason = int(res.StatusCode), res.Reason
+			}
+			r.set(st)
+			wait = backoff
+			backoff = min(backoff*2, RetryMax)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Stop ends refreshing and removes the binding (REGISTER with Expires: 0).
+func (r *Registration) Stop(ctx context.Context) error {
+	r.cancel()
+	<-r.done
+	if r.Status().State != Registered {
+		r.set(RegStatus{State: Unregistered})
+		return nil
+	}
+	_, _, err := r.send(ctx, 0)
+	r.set(RegStatus{State: Unregistered})
+	if err != nil {
+		return fmt.Errorf("un-REGISTER: %w", err)
+	}
+	return nil
+}
+
+// send does one REGISTER transaction, answering a digest challenge, and
+// returns the expiry the registrar granted for our contact.
+func (r *Registration) send(ctx context.Context, expires int) (int, *sip.Response, error) {
+	u := r.ua
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: u.cfg.Domain})
+	req.SetDestination(u.proxy())
+	req.SetTransport(u.transport())
+	aor := u.AOR()
+	from := u.fromHeader()
+	to := &sip.ToHeader{DisplayName: u.cfg.DisplayName, Address: aor, Params: sip.NewParams()}
+	r.cseq++
+	contact := u.contact.Clone()
+	callID := r.callID
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: r.cseq, MethodName: sip.REGISTER})
+	req.AppendHeader(contact)
+	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
+
+	tctx, cancel := context.WithTimeout(ctx, 32*time.Second)
+	defer cancel()
+	res, err := u.cli.Do(tctx, req)
+	if err != nil {
+		return 0, nil, noAnswer(err)
+	}
+	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
+		res, err = u.cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.cfg.Password})
+		if err != nil {
+			return 0, nil, noAnswer(err)
+		}
+		r.cseq = req.CSeq().SeqNo
+	}
+	if !res.IsSuccess() {
+		return 0, res, statusError(res)
+	}
+	return grantedExpiry(res, contact, expires), res, nil
+}
+
+// noAnswer words a transaction failure for a person.
+func noAnswer(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sip.ErrTransactionTimeout) {
+		return fmt.Errorf("%w: the registrar did not answer (check account.registrar and the network)", ErrTimeout)
+	}
+	return fmt.Errorf("the registrar could not be reached: %w", err)
+}
+
+// grantedExpiry finds our contact's expires in a 200 OK, else its Expires
+// header, else what we asked for.
+func grantedExpiry(res *sip.Response, ours *sip.ContactHeader, asked int) int {
+	for _, h := range res.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok || c.Address.Host != ours.Address.Host || c.Address.Port != ours.Address.Port || c.Address.User != ours.Address.User {
+			continue
+		}
+		if v, ok := c.Params.Get("expires"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				return n
+			}
+		}
+	}
+	if h := res.GetHeader("Expires"); h != nil {
+		if n, err := strconv.Atoi(h.Value()); err == nil {
+			return n
+		}
+	}
+	return asked
+}

@@ -1,0 +1,247 @@
+// Package sipua is the phone's SIP user agent on sipgo: one local SIP
+// socket, registration with digest auth, and call legs in both directions.
+// It knows nothing about media or the contact center: it moves SDP bodies
+// and reports what the network said; package phone decides what it means.
+package sipua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Config is the SIP account and local socket.
+type Config struct {
+	Registrar   string // host:port of the registrar/outbound proxy
+	Domain      string // AOR domain
+	User        string // AOR user (extension)
+	AuthUser    string // digest user name
+	Password    string
+	DisplayName string
+	Transport   string // "udp" or "tcp"
+	Listen      string // local host:port; port 0 picks one
+	Expires     int    // seconds asked for in REGISTER
+	UserAgent   string
+	Logger      *slog.Logger
+}
+
+// UA owns the SIP socket and sipgo's transaction machinery.
+type UA struct {
+	cfg      Config
+	log      *slog.Logger
+	ua       *sipgo.UserAgent
+	cli      *sipgo.Client
+	srv      *sipgo.Server
+	contact  sip.ContactHeader
+	dlgCli   *sipgo.DialogClientCache
+	dlgSrv   *sipgo.DialogServerCache
+	host     string // address others reach us at (Contact, SDP)
+	port     int
+	listener interface{ Close() error }
+
+	mu       sync.Mutex
+	onInvite func(*Incoming)
+}
+
+// New opens the local SIP socket and starts serving it.
+func New(cfg Config) (*UA, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "deskphone"
+	}
+	cfg.Transport = strings.ToLower(cfg.Transport)
+	if cfg.Transport == "" {
+		cfg.Transport = "udp"
+	}
+	if cfg.Transport != "udp" && cfg.Transport != "tcp" {
+		return nil, fmt.Errorf("sip transport %q is not supported: use udp or tcp", cfg.Transport)
+	}
+	u := &UA{cfg: cfg, log: cfg.Logger}
+
+	lhost, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sip listen address %q: %w", cfg.Listen, err)
+	}
+	var localAddr string
+	ready := make(chan struct{})
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain))
+	if err != nil {
+		return nil, fmt.Errorf("sip stack: %w", err)
+	}
+	u.ua = ua
+	u.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger))
+	if err != nil {
+		ua.Close()
+		return nil, fmt.Errorf("sip server: %w", err)
+	}
+	switch cfg.Transport {
+	case "udp":
+		pc, err := net.ListenPacket("udp4", cfg.Listen)
+		if err != nil {
+			ua.Close()
+			return nil, fmt.Errorf("cannot open the SIP port %s: %w (is another program using it? change account.listen)", cfg.Listen, err)
+		}
+		u.listener = pc
+		localAddr = pc.LocalAddr().String()
+		go func() { close(ready); _ = u.srv.ServeUDP(pc) }()
+	case "tcp":
+		ln, err := net.Listen("tcp4", cfg.Listen)
+		if err != nil {
+			ua.Close()
+			return nil, fmt.Errorf("cannot open the SIP port %s: %w (is another program using it? change account.listen)", cfg.Listen, err)
+		}
+		u.listener = ln
+		localAddr = ln.Addr().String()
+		go func() { close(ready); _ = u.srv.ServeTCP(ln) }()
+	}
+	<-ready
+	_, ps, _ := net.SplitHostPort(localAddr)
+	u.port, _ = strconv.Atoi(ps)
+	u.host = lhost
+	if ip := net.ParseIP(lhost); lhost == "" || (ip != nil && ip.IsUnspecified()) {
+		u.host = outboundIP(cfg.Registrar)
+	}
+
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname(u.host), sipgo.WithClientPort(u.port)}
+	if cfg.Transport == "udp" {
+		// Send from the listening socket, so responses and the registrar's
+		// requests come back to the address in Via and Contact.
+		opts = append(opts, sipgo.WithClientConnectionAddr(localAddr))
+	}
+	u.cli, err = sipgo.NewClient(ua, opts...)
+	if err != nil {
+		u.Close()
+		return nil, fmt.Errorf("sip client: %w", err)
+	}
+	u.contact = sip.ContactHeader{
+		DisplayName: cfg.DisplayName,
+		Address:     sip.Uri{Scheme: "sip", User: cfg.User, Host: u.host, Port: u.port},
+	}
+	if cfg.Transport == "tcp" {
+		u.contact.Address.UriParams = sip.NewParams()
+		u.contact.Address.UriParams.Add("transport", "tcp")
+	}
+	u.dlgCli = sipgo.NewDialogClientCache(u.cli, u.contact)
+	u.dlgSrv = sipgo.NewDialogServerCache(u.cli, u.contact)
+
+	u.srv.OnInvite(u.handleInvite)
+	u.srv.OnAck(u.handleAck)
+	u.srv.OnBye(u.handleBye)
+	u.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	})
+	u.srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		// SIP INFO DTMF is not used (RFC 4733 is); accept so peers don't tear down.
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	})
+	u.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil))
+	})
+	return u, nil
+}
+
+// outboundIP is the local address the kernel would use to reach the registrar.
+func outboundIP(registrar string) string {
+	c, err := net.Dial("udp4", registrar)
+	if err != nil {
+		return "127.0.0.1"
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).IP.String()
+}
+
+// Host is the address the far end reaches us at (also used for SDP).
+func (u *UA) Host() string { return u.host }
+
+// Port is the local SIP port.
+func (u *UA) Port() int { return u.port }
+
+// AOR is the account's address of record.
+func (u *UA) AOR() sip.Uri {
+	return sip.Uri{Scheme: "sip", User: u.cfg.User, Host: u.cfg.Domain}
+}
+
+// OnInvite sets the handler for new inbound calls. The handler must not
+// block; the Incoming is answered, rejected or ends by itself later.
+func (u *UA) OnInvite(f func(*Incoming)) {
+	u.mu.Lock()
+	u.onInvite = f
+	u.mu.Unlock()
+}
+
+// Close stops serving and closes the socket.
+func (u *UA) Close() error {
+	var errs []error
+	if u.listener != nil {
+		errs = append(errs, u.listener.Close())
+	}
+	if u.ua != nil {
+		errs = append(errs, u.ua.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (u *UA) handleAck(req *sip.Request, tx sip.ServerTransaction) {
+	_ = u.dlgSrv.ReadAck(req, tx)
+}
+
+func (u *UA) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	if err := u.dlgSrv.ReadBye(req, tx); err == nil {
+		return
+	}
+	if err := u.dlgCli.ReadBye(req, tx); err == nil {
+		return
+	}
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+}
+
+// requestURI turns what the user dialled into a SIP URI: a bare number or
+// name goes to the account's domain; "sip:user@host" is taken as is.
+func (u *UA) requestURI(to string) (sip.Uri, error) {
+	var uri sip.Uri
+	to = strings.TrimSpace(to)
+	if to == "" {
+		return uri, fmt.Errorf("%w: the number to call is empty", ErrBadURI)
+	}
+	if !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:") {
+		if strings.ContainsAny(to, " <>\"@;:") {
+			return uri, fmt.Errorf("%w: %q is neither a number nor a sip: URI", ErrBadURI, to)
+		}
+		to = "sip:" + to + "@" + u.cfg.Domain
+	}
+	if err := sip.ParseUri(to, &uri); err != nil || uri.Host == "" {
+		return uri, fmt.Errorf("%w: %q: use a number or sip:user@host", ErrBadURI, to)
+	}
+	return uri, nil
+}
+
+func (u *UA) fromHeader() *sip.FromHeader {
+	from := &sip.FromHeader{DisplayName: u.cfg.DisplayName, Address: u.AOR(), Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	return from
+}
+
+// proxy is where requests go first (the registrar is also the outbound proxy).
+func (u *UA) proxy() string { return u.cfg.Registrar }
+
+func (u *UA) transport() string { return strings.ToUpper(u.cfg.Transport) }
+
+// ctxDone is a tiny helper for select-free checks.
+func ctxDone(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
