@@ -1,0 +1,49 @@
+# deskphone — see README.md. `make run` and `make test` are the two entry points.
+GO      ?= go
+BIN     := bin/deskphone
+# Debian packages the lab, the tests and the cgo build need.
+APT_PKGS := kamailio sip-tester sipsak baresip-core sqlite3 sox alsa-utils \
+            libopus-dev libasound2-dev pkg-config iproute2 util-linux
+# The real peers run in a private network namespace: baresip binds RTP on the
+# wildcard address whatever its config says, and fixed ports cannot collide.
+NETNS   := unshare -n -- bash -c
+# Inside the namespace there is no network: modules must already be cached.
+OFFLINE := GOFLAGS=-mod=mod GOPROXY=off
+
+.PHONY: all deps modules build run test vet bench clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+modules:
+	$(GO) mod download
+
+build: modules
+	$(GO) build -o $(BIN) ./firmware
+
+# The phone on the simulated board, registered to a local lab (Kamailio +
+# a baresip far end). Type digits then c to call, e to hang up, h for hook.
+run: deps build
+	@mkdir -p run
+	$(NETNS) 'ip link set lo up && $(OFFLINE) $(GO) run ./tools/lab -dir run/lab -- $(BIN) -config run/lab/phone.yaml -console'
+
+vet: modules
+	$(GO) vet ./...
+
+# Everything: vet, unit tests and the end-to-end tests against real
+# Kamailio and baresip, all with the race detector.
+test: deps modules vet
+	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null   # compile (and cache) outside the namespace
+	$(NETNS) 'ip link set lo up && DESKPHONE_E2E=1 $(OFFLINE) $(GO) test -race -count=1 -timeout 20m ./...'
+
+bench: modules
+	$(GO) test -run '^$$' -bench . -benchmem ./phone/media/ ./hal/...
+
+clean:
+	rm -rf bin run

@@ -1,0 +1,180 @@
+// Command deskphone is the desk phone's firmware: it loads the
+// configuration, brings up the board, wires the phone to it and serves the
+// control API. All behaviour lives in phone/ and hal/; this only connects.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"deskphone/boards"
+	"deskphone/config"
+	"deskphone/hal"
+	"deskphone/hal/sim"
+	"deskphone/phone"
+	"deskphone/phone/control"
+	"deskphone/phone/ui"
+)
+
+func main() {
+	cfgPath := flag.String("config", "/etc/deskphone/phone.yaml", "configuration file (see config/examples/phone.yaml)")
+	console := flag.Bool("console", false, "sim board: print the panel when it changes and read keys from stdin")
+	logLevel := flag.String("log-level", "info", "debug, info, warn or error")
+	flag.Parse()
+
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "deskphone: -log-level %q: use debug, info, warn or error\n", *logLevel)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	if err := run(*cfgPath, *console, log); err != nil {
+		fmt.Fprintf(os.Stderr, "deskphone: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfgPath string, console bool, log *slog.Logger) error {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	board, panel, err := openBoard(cfg)
+	if err != nil {
+		return err
+	}
+	defer board.Close()
+
+	p, err := phone.New(cfg, board, nil, log)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	front := ui.New(p, board)
+	go front.Run(ctx)
+
+	ln, err := net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("control API: cannot listen on %s: %w (change api.listen)", cfg.API.Listen, err)
+	}
+	srv := &http.Server{Handler: control.New(p, panel, cfg.API.Token), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("control API stopped", "error", err)
+		}
+	}()
+	log.Info("deskphone running", "board", board.Name(), "extension", cfg.Account.User, "registrar", cfg.Account.Registrar, "api", "http://"+ln.Addr().String())
+
+	if console && panel != nil {
+		go printPanel(ctx, panel.board, os.Stdout)
+		go readKeys(ctx, panel.board, os.Stdin, log)
+	}
+
+	go func() {
+		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := p.Login(lctx); err != nil {
+			log.Warn("login did not succeed yet; retrying in the background", "error", err)
+		}
+	}()
+
+	<-ctx.Done()
+	log.Info("shutting down: un-registering")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return p.Close(sctx)
+}
+
+// simPanel adapts the simulated board to the control API's panel.
+type simPanel struct{ board *sim.Board }
+
+func (s *simPanel) Press(key string) error { return s.board.Press(hal.Key(key)) }
+func (s *simPanel) Snapshot() any          { return s.board.Panel() }
+
+// openBoard brings up the configured board from its profile.
+func openBoard(cfg *config.Config) (hal.Board, *simPanel, error) {
+	prof, err := boards.Load(cfg.Board)
+	if err != nil {
+		return nil, nil, fmt.Errorf("board: %w", err)
+	}
+	if prof.Name != "sim" {
+		return nil, nil, fmt.Errorf("board %q has no driver in this build yet: use board: sim", prof.Name)
+	}
+	b, err := sim.New(sim.Options{
+		Rows: prof.Display.Rows, Cols: prof.Display.Cols,
+		Input: cfg.Audio.Sim.Input, Output: cfg.Audio.Sim.Output,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sim board: %w", err)
+	}
+	return b, &simPanel{board: b}, nil
+}
+
+// printPanel reprints the display and LEDs whenever they change.
+func printPanel(ctx context.Context, b *sim.Board, w io.Writer) {
+	changes, stop := b.Watch()
+	defer stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changes:
+		}
+		pn := b.Panel()
+		var sb strings.Builder
+		width := 20
+		sb.WriteString("+" + strings.Repeat("-", width) + "+\n")
+		for _, l := range pn.Display {
+			fmt.Fprintf(&sb, "|%-*s|\n", width, l)
+		}
+		sb.WriteString("+" + strings.Repeat("-", width) + "+\n")
+		fmt.Fprintf(&sb, " LEDs: registered=%s line=%s mute=%s\n", pn.LEDs[hal.LEDReg], pn.LEDs[hal.LEDLine], pn.LEDs[hal.LEDMute])
+		if s := sb.String(); s != last {
+			fmt.Fprint(w, s)
+			last = s
+		}
+	}
+}
+
+// readKeys turns stdin into key presses: digits * # as typed, c = call,
+// e = end, m = mute, h = lift/replace the handset.
+func readKeys(ctx context.Context, b *sim.Board, r io.Reader, log *slog.Logger) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && ctx.Err() == nil {
+		for _, ch := range strings.TrimSpace(sc.Text()) {
+			var err error
+			switch ch {
+			case 'c':
+				err = b.Press(hal.KeyCall)
+			case 'e':
+				err = b.Press(hal.KeyEnd)
+			case 'm':
+				err = b.Press(hal.KeyMute)
+			case 'h':
+				b.SetHook(!b.OffHook())
+			case ' ':
+			default:
+				err = b.Press(hal.Key(string(ch)))
+			}
+			if err != nil {
+				log.Warn("key", "error", err, "hint", "type digits, * or #, c=call e=end m=mute h=hook")
+			}
+		}
+	}
+}
