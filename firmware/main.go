@@ -25,6 +25,7 @@ import (
 	"deskphone/hal/sim"
 	"deskphone/phone"
 	"deskphone/phone/control"
+	"deskphone/phone/event"
 	"deskphone/phone/ui"
 )
 
@@ -51,39 +52,58 @@ func run(cfgPath string, console bool, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	board, panel, err := openBoard(cfg)
-	if err != nil {
-		return err
-	}
-	defer board.Close()
-
-	p, err := phone.New(cfg, board, nil, log)
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	d, err := start(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	log.Info("deskphone running", "board", d.board.Name(), "extension", cfg.Account.User, "registrar", cfg.Account.Registrar, "api", "http://"+d.apiAddr)
+	if console && d.panel != nil {
+		go printPanel(ctx, d.panel.board, os.Stdout)
+		go readKeys(ctx, d.panel.board, os.Stdin, log)
+	}
+	<-ctx.Done()
+	log.Info("shutting down: un-registering")
+	return d.close()
+}
 
-	front := ui.New(p, board)
-	go front.Run(ctx)
+// device is one running phone: board, phone, front panel and control API.
+type device struct {
+	board   hal.Board
+	panel   *simPanel
+	phone   *phone.Phone
+	srv     *http.Server
+	apiAddr string
+	stop    context.CancelFunc
+}
 
+// start brings the phone up and logs in in the background.
+// bus may be nil; tests pass theirs to see events from the first one.
+func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event.Bus) (*device, error) {
+	board, panel, err := openBoard(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := phone.New(cfg, board, bus, log)
+	if err != nil {
+		board.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.API.Listen)
 	if err != nil {
-		return fmt.Errorf("control API: cannot listen on %s: %w (change api.listen)", cfg.API.Listen, err)
+		board.Close()
+		return nil, fmt.Errorf("control API: cannot listen on %s: %w (change api.listen)", cfg.API.Listen, err)
 	}
-	srv := &http.Server{Handler: control.New(p, panel, cfg.API.Token), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	d := &device{board: board, panel: panel, phone: p, apiAddr: ln.Addr().String(), stop: cancel}
+	go ui.New(p, board).Run(ctx)
+	d.srv = &http.Server{Handler: control.New(p, panel, cfg.API.Token), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("control API stopped", "error", err)
 		}
 	}()
-	log.Info("deskphone running", "board", board.Name(), "extension", cfg.Account.User, "registrar", cfg.Account.Registrar, "api", "http://"+ln.Addr().String())
-
-	if console && panel != nil {
-		go printPanel(ctx, panel.board, os.Stdout)
-		go readKeys(ctx, panel.board, os.Stdin, log)
-	}
-
 	go func() {
 		lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
@@ -91,13 +111,17 @@ func run(cfgPath string, console bool, log *slog.Logger) error {
 			log.Warn("login did not succeed yet; retrying in the background", "error", err)
 		}
 	}()
+	return d, nil
+}
 
-	<-ctx.Done()
-	log.Info("shutting down: un-registering")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// close un-registers, stops the API and releases the board.
+func (d *device) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(sctx)
-	return p.Close(sctx)
+	err := d.phone.Close(ctx)
+	d.stop()
+	_ = d.srv.Close() // also ends open event streams
+	return errors.Join(err, d.board.Close())
 }
 
 // simPanel adapts the simulated board to the control API's panel.
