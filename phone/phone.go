@@ -280,3 +280,13 @@ func (p *Phone) waitSessions(ctx context.Context) {
 		}
 	}
 }
+
+// SIPAddr is the local SIP socket's host:port ("" before login).
+func (p *Phone) SIPAddr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ua == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d", p.ua.Host(), p.ua.Port())
+}
