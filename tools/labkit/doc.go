@@ -1,0 +1,9 @@
+// Package labkit runs real SIP peers — Kamailio as registrar/proxy and
+// baresip as the far-end phone — for end-to-end tests and for the lab
+// program (tools/lab).
+//
+// baresip binds its RTP and DNS sockets on the wildcard address whatever its
+// config says, so the peers run only inside a private network namespace
+// (`unshare -n`, where loopback is the only interface). Tests call Require to
+// skip (or, under `make test`, fail) when they are not in one.
+package labkit

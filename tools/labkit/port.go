@@ -1,0 +1,93 @@
+package labkit
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// FreePort returns a port on 127.0.0.1 that is free for network: "udp",
+// "tcp", or "sip" (free for both UDP and TCP, as a SIP listener needs). It
+// panics if none is found, which only happens on an exhausted host.
+func FreePort(network string) int {
+	for range 100 {
+		var p int
+		switch network {
+		case "udp":
+			p = freeUDP(0)
+		case "tcp", "sip":
+			p = freeTCP(0)
+		default:
+			panic(fmt.Sprintf("labkit.FreePort: network %q: want udp, tcp or sip", network))
+		}
+		if p == 0 || !reserve(p, 1) {
+			continue
+		}
+		if network == "sip" && freeUDP(p) == 0 {
+			continue
+		}
+		return p
+	}
+	panic("labkit.FreePort: no free " + network + " port on 127.0.0.1")
+}
+
+// freePortRange returns the first port of n consecutive free UDP ports
+// starting at an even port (RTP ranges), away from the phone's default
+// 16384-16583.
+func freePortRange(n int) (int, error) {
+	for range 200 {
+		base := 20000 + 2*rand.IntN(20000)
+		if !reserve(base, n) {
+			continue
+		}
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			ok = freeUDP(p) != 0
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d consecutive free UDP ports on 127.0.0.1", n)
+}
+
+// handed out remembers ports this process already gave away, so two peers
+// started back to back never get the same one before either has bound it.
+var (
+	handedMu  sync.Mutex
+	handedOut = map[int]bool{}
+)
+
+func reserve(base, n int) bool {
+	handedMu.Lock()
+	defer handedMu.Unlock()
+	for p := base; p < base+n; p++ {
+		if handedOut[p] {
+			return false
+		}
+	}
+	for p := base; p < base+n; p++ {
+		handedOut[p] = true
+	}
+	return true
+}
+
+func freeUDP(port int) int {
+	c, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+func freeTCP(port int) int {
+	l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return 0
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
