@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"deskphone/tools/labkit"
+)
+
+func TestRefusesOutsideNamespace(t *testing.T) {
+	if labkit.InIsolatedNetwork() {
+		t.Skip("inside a private network namespace: the refusal cannot happen here")
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"-dir", t.TempDir()}, nil, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "make run") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a pointer to `make run`", code, errb.String())
+	}
+}
+
+// phoneYAML is the part of the deskphone schema the lab fills in.
+type phoneYAML struct {
+	Account struct {
+		Registrar, Domain, User, Password, Listen string
+	}
+	Agent struct {
+		SDKAppID int    `yaml:"sdk_app_id"`
+		UserID   string `yaml:"user_id"`
+	}
+	Board string
+	Audio struct {
+		Sim struct{ Input, Output string }
+	}
+	API struct{ Listen string }
+}
+
+func TestLabServesThePhoneConfig(t *testing.T) {
+	labkit.Require(t)
+	dir := t.TempDir()
+	l, err := startLab(dir, "127.0.0.1:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := l.stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+
+	b, err := os.ReadFile(filepath.Join(dir, "phone.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg phoneYAML
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("phone.yaml: %v\n%s", err, b)
+	}
+	a := cfg.Account
+	if a.Registrar != l.kam.Addr() || a.User != "1001" || cfg.Board != "sim" || cfg.Agent.SDKAppID != 1400000001 ||
+		cfg.Agent.UserID != "agent1001@example.com" || cfg.Audio.Sim.Input != "tone:1000" ||
+		cfg.Audio.Sim.Output != filepath.Join(dir, "heard.wav") || cfg.API.Listen != "127.0.0.1:8080" {
+		t.Fatalf("phone.yaml does not describe the lab's phone:\n%s", b)
+	}
+	if _, port, err := net.SplitHostPort(a.Listen); err != nil || port == "0" {
+		t.Fatalf("listen %q: want a fixed free port", a.Listen)
+	}
+
+	// The credentials in phone.yaml register with the lab's Kamailio.
+	sipsak := exec.Command("sipsak", "-U", "-s", "sip:"+a.User+"@"+a.Registrar, "-a", a.Password,
+		"-l", strconv.Itoa(labkit.FreePort("udp")))
+	if out, err := sipsak.CombinedOutput(); err != nil {
+		t.Fatalf("registering with phone.yaml's credentials: %v\n%s", err, out)
+	}
+	if bs, err := l.kam.Bindings("1001"); err != nil || len(bs) == 0 {
+		t.Fatalf("bindings of 1001: %+v, %v", bs, err)
+	}
+	if bs, err := l.kam.Bindings("1002"); err != nil || len(bs) != 1 {
+		t.Fatalf("baresip (1002) is not registered: %+v, %v", bs, err)
+	}
+}
+
+func TestLabRunsCommandAndPassesExitCode(t *testing.T) {
+	labkit.Require(t)
+	var out, errb bytes.Buffer
+	code := run([]string{"-dir", t.TempDir(), "--", "sh", "-c",
+		`test -f "$DESKPHONE_CONFIG" && read line && echo "got $line from $LAB_FAR_END"; exit 3`},
+		strings.NewReader("hello\n"), &out, &errb)
+	if code != 3 {
+		t.Fatalf("exit %d, want the command's 3; stderr:\n%s", code, errb.String())
+	}
+	m := regexp.MustCompile(`got hello from sip:1002@(127\.0\.0\.1:\d+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("the command did not get stdin and the lab's environment; stdout:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "1002 is baresip, auto-answers with a 440 Hz tone") {
+		t.Errorf("summary does not say who to call:\n%s", out.String())
+	}
+	// The peers are gone: Kamailio's TCP port no longer accepts.
+	if c, err := net.DialTimeout("tcp", m[1], time.Second); err == nil {
+		c.Close()
+		t.Fatalf("Kamailio still listens on %s after the lab exited", m[1])
+	}
+}

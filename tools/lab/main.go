@@ -1,0 +1,59 @@
+// Command lab runs the SIP peers a deskphone talks to during development:
+// Kamailio as registrar/proxy (users 1001 = the phone, 1002 = baresip) and
+// baresip as extension 1002, which answers every call with a 440 Hz tone.
+// It writes DIR/phone.yaml, a deskphone config that registers as 1001.
+//
+//	go run ./tools/lab -dir run/lab                   # wait for Ctrl-C
+//	go run ./tools/lab -dir run/lab -- CMD ARGS...    # run CMD, then stop
+//
+// It must run inside a private network namespace (`make run` starts one):
+// baresip binds RTP on every interface.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main with its arguments and streams passed in, for tests. It
+// returns the exit code: the command's, or 1 when the lab fails, 2 for
+// misuse.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "run/lab", "directory for configs, logs and recordings")
+	api := fs.String("api", "127.0.0.1:8080", "control API address written to phone.yaml")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: lab [-dir DIR] [-api ADDR] [-- command args...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	l, err := startLab(*dir, *api)
+	if err != nil {
+		fmt.Fprintln(stderr, "lab:", err)
+		return 1
+	}
+	l.printSummary(stdout)
+	code := 0
+	if cmd := fs.Args(); len(cmd) > 0 {
+		code = runCommand(cmd, l.env(), stdin, stdout, stderr)
+	} else {
+		fmt.Fprintln(stdout, "Press Ctrl-C to stop the lab.")
+		waitForSignal()
+	}
+	if err := l.stop(); err != nil {
+		fmt.Fprintln(stderr, "lab:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
