@@ -142,6 +142,7 @@ func openBoard(cfg *config.Config) (hal.Board, *simPanel, error) {
 	b, err := sim.New(sim.Options{
 		Rows: prof.Display.Rows, Cols: prof.Display.Cols,
 		Input: cfg.Audio.Sim.Input, Output: cfg.Audio.Sim.Output,
+		ExtraKeys: prof.Keys,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("sim board: %w", err)
