@@ -1,0 +1,129 @@
+// Package config is the phone's one configuration schema: the YAML file
+// described by examples/phone.yaml, its defaults and its validation.
+//
+// Load and Parse decode the file, fill in defaults, read secret files and
+// check every value. All problems are reported together in one *Error, each
+// with the file, line and dotted key it concerns and what to do about it, so
+// that a person fixing a phone's config sees every mistake in one run.
+package config
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is a loaded, validated phone configuration.
+type Config struct {
+	Account Account `yaml:"account"`
+	Agent   Agent   `yaml:"agent"`
+	Board   string  `yaml:"board"` // a profile name under boards/; the caller checks it exists
+	Audio   Audio   `yaml:"audio"`
+	Calls   Calls   `yaml:"calls"`
+	API     API     `yaml:"api"`
+
+	// File is the path the config was loaded from (empty after Parse).
+	File string `yaml:"-"`
+}
+
+// Account is the SIP account the phone registers.
+type Account struct {
+	Registrar string `yaml:"registrar"` // host:port; the port defaults to 5060
+	Domain    string `yaml:"domain"`    // defaults to the registrar's host
+	User      string `yaml:"user"`
+	AuthUser  string `yaml:"auth_user"` // defaults to User
+
+	// Password holds the password after loading, also when it came from
+	// PasswordFile (then PasswordFile holds the resolved path).
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+
+	DisplayName string `yaml:"display_name"`
+	Transport   string `yaml:"transport"` // "udp" or "tcp", lower case after loading
+	Expires     int    `yaml:"expires"`   // seconds
+	Listen      string `yaml:"listen"`    // local host:port; port 0 picks a free one
+}
+
+// Agent is the contact-center identity of the phone's user.
+type Agent struct {
+	SdkAppId int64  `yaml:"sdk_app_id"`
+	UserId   string `yaml:"user_id"`
+}
+
+// Audio selects codecs, ports and the simulated board's sound.
+type Audio struct {
+	Codecs          []string `yaml:"codecs"` // preference order, upper case after loading
+	DTMFPayloadType int      `yaml:"dtmf_payload_type"`
+	RTPPorts        string   `yaml:"rtp_ports"` // "LO-HI"; see RTPPortRange
+	Sim             SimAudio `yaml:"sim"`
+}
+
+// SimAudio is the simulated board's microphone and speaker.
+type SimAudio struct {
+	// Input is "silence", "tone:HZ" or the path of a WAV file (resolved
+	// against the config file's directory by Load).
+	Input string `yaml:"input"`
+	// Output is a WAV path for what the phone hears, relative to the working
+	// directory unless absolute; "" discards the audio.
+	Output string `yaml:"output"`
+}
+
+// RTPPortRange returns the bounds of RTPPorts, or 0, 0 if it is malformed
+// (never after a successful Load or Parse).
+func (a Audio) RTPPortRange() (lo, hi int) {
+	lo, hi, ok := parsePortRange(a.RTPPorts)
+	if !ok {
+		return 0, 0
+	}
+	return lo, hi
+}
+
+func parsePortRange(s string) (lo, hi int, ok bool) {
+	l, h, found := strings.Cut(strings.TrimSpace(s), "-")
+	if !found {
+		return 0, 0, false
+	}
+	lo, err1 := strconv.Atoi(strings.TrimSpace(l))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(h))
+	return lo, hi, err1 == nil && err2 == nil
+}
+
+// Calls holds call timers.
+type Calls struct {
+	RingTimeout   time.Duration `yaml:"ring_timeout"`   // unanswered inbound call ends
+	AnswerTimeout time.Duration `yaml:"answer_timeout"` // unanswered outbound call ends
+}
+
+// API is the local control API.
+type API struct {
+	Listen string `yaml:"listen"`
+	// Token holds the bearer token after loading, also when it came from
+	// TokenFile (then TokenFile holds the resolved path). Empty means no
+	// authentication, which is only allowed on a loopback address.
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+}
+
+// Default returns a config holding every default. The required values
+// (registrar, user, password, agent identity) are left empty.
+func Default() *Config {
+	return &Config{
+		Account: Account{
+			Transport: "udp",
+			Expires:   300,
+			Listen:    "0.0.0.0:5060",
+		},
+		Board: "sim",
+		Audio: Audio{
+			Codecs:          []string{"PCMU", "PCMA"},
+			DTMFPayloadType: 101,
+			RTPPorts:        "16384-16583",
+			Sim:             SimAudio{Input: "tone:1000"},
+		},
+		Calls: Calls{
+			RingTimeout:   30 * time.Second,
+			AnswerTimeout: 60 * time.Second,
+		},
+		API: API{Listen: "127.0.0.1:8080"},
+	}
+}

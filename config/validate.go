@@ -1,0 +1,184 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// validate checks every value of c, after defaults and secrets, and records
+// each problem. dir is the config file's directory ("" = working directory).
+func (d *decoder) validate(c *Config, dir string) {
+	d.checkAccount(&c.Account)
+	d.checkAgent(&c.Agent)
+	if strings.TrimSpace(c.Board) == "" {
+		d.add("board", "is empty; name a board profile under boards/, e.g. board: sim")
+	}
+	d.checkAudio(&c.Audio, dir)
+	d.checkPositive("calls.ring_timeout", int64(c.Calls.RingTimeout), "30s")
+	d.checkPositive("calls.answer_timeout", int64(c.Calls.AnswerTimeout), "60s")
+	d.checkAPI(&c.API)
+}
+
+// required reports a missing or empty required value and says what to add.
+func (d *decoder) required(key, hint string) {
+	if d.present(key) {
+		d.add(key, "is empty; set %s", hint)
+		return
+	}
+	section, name, _ := strings.Cut(key, ".")
+	d.add(key, "missing; add %s: under %s: (%s)", name, section, hint)
+}
+
+func (d *decoder) checkAccount(a *Account) {
+	if a.Registrar == "" {
+		d.required("account.registrar", "the SIP registrar's host:port, e.g. pbx.example.com:5060")
+	} else {
+		d.checkHostPort("account.registrar", a.Registrar, portRule{min: 1, example: "5060"})
+	}
+	if d.present("account.domain") && a.Domain != "" && !validHost(a.Domain) {
+		d.add("account.domain", "'%s' is not a valid domain; use a DNS name or IP address, e.g. example.com, or remove it to use the registrar's host", a.Domain)
+	}
+	switch {
+	case a.User == "":
+		d.required("account.user", `the extension, e.g. "1001"`)
+	case strings.Contains(a.User, "@"):
+		d.add("account.user", "'%s' contains '@'; give only the user part (e.g. %q) and put the host in account.domain", a.User, a.User[:strings.IndexByte(a.User, '@')])
+	case strings.ContainsAny(a.User, " \t"):
+		d.add("account.user", "'%s' contains spaces; use the extension exactly as the PBX knows it, e.g. \"1001\"", a.User)
+	}
+	if strings.ContainsAny(a.AuthUser, " \t") {
+		d.add("account.auth_user", "'%s' contains spaces; use the digest user name the PBX gave you, or remove it to use account.user", a.AuthUser)
+	}
+	if a.Transport != "udp" && a.Transport != "tcp" {
+		d.add("account.transport", "'%s' is not supported; use udp or tcp", a.Transport)
+	}
+	if a.Expires < 1 || a.Expires > 86400 {
+		d.add("account.expires", "%d is out of range; use 1-86400 seconds (300 is usual)", a.Expires)
+	}
+	if a.Listen == "" {
+		d.required("account.listen", "the local SIP address, e.g. 0.0.0.0:5060")
+	} else {
+		d.checkHostPort("account.listen", a.Listen, portRule{min: 0, anyHost: true, example: "5060"})
+	}
+}
+
+func (d *decoder) checkAgent(a *Agent) {
+	switch {
+	case a.SdkAppId == 0 && !d.present("agent.sdk_app_id"):
+		d.required("agent.sdk_app_id", "the contact center's SdkAppId, e.g. 1400000001")
+	case a.SdkAppId <= 0:
+		d.add("agent.sdk_app_id", "%d is not a valid SdkAppId; use the positive id of your contact-center application, e.g. 1400000001", a.SdkAppId)
+	}
+	if strings.TrimSpace(a.UserId) == "" {
+		d.required("agent.user_id", "the agent's UserId, e.g. agent1001@example.com")
+	}
+}
+
+func (d *decoder) checkAudio(a *Audio, dir string) {
+	d.checkCodecs(a.Codecs)
+	if a.DTMFPayloadType < 96 || a.DTMFPayloadType > 127 {
+		d.add("audio.dtmf_payload_type", "%d is outside the dynamic payload types 96-127; use 101 unless your PBX says otherwise", a.DTMFPayloadType)
+	}
+	d.checkRTPPorts(a.RTPPorts)
+	d.checkSimInput(&a.Sim, dir)
+}
+
+// supportedCodecs are the codecs the media engine has today, by SDP name.
+var supportedCodecs = []string{"PCMU", "PCMA"}
+
+func (d *decoder) checkCodecs(codecs []string) {
+	const key = "audio.codecs"
+	if len(codecs) == 0 {
+		d.add(key, "no codecs listed; list at least one, e.g. [PCMU, PCMA]")
+		return
+	}
+	first := map[string]int{}
+	for i, codec := range codecs {
+		line := d.line(fmt.Sprintf("%s[%d]", key, i))
+		switch {
+		case codec == "OPUS":
+			d.addAt(key, line, "Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now")
+		case !isSupportedCodec(codec):
+			d.addAt(key, line, "'%s' is not a supported codec; use %s", codec, strings.Join(supportedCodecs, " or "))
+		}
+		if j, dup := first[codec]; dup {
+			d.addAt(key, line, "%s is listed twice (items %d and %d); list each codec once", codec, j+1, i+1)
+			continue
+		}
+		first[codec] = i
+	}
+}
+
+func isSupportedCodec(c string) bool {
+	for _, s := range supportedCodecs {
+		if c == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) checkRTPPorts(s string) {
+	const key = "audio.rtp_ports"
+	lo, hi, ok := parsePortRange(s)
+	switch {
+	case !ok:
+		d.add(key, "'%s' is not a port range; write LO-HI, e.g. 16384-16583", s)
+	case lo < 1024 || hi > 65535:
+		d.add(key, "%d-%d is outside 1024-65535; pick ports in that range, e.g. 16384-16583", lo, hi)
+	case lo >= hi:
+		d.add(key, "%d-%d is empty or reversed; write LO-HI with LO < HI, e.g. 16384-16583", lo, hi)
+	case lo%2 != 0:
+		d.add(key, "%d-%d starts at an odd port; RTP uses even ports, so start at %d", lo, hi, lo+1)
+	}
+}
+
+// checkSimInput validates and normalises the simulated microphone source.
+func (d *decoder) checkSimInput(s *SimAudio, dir string) {
+	const key = "audio.sim.input"
+	in := strings.TrimSpace(s.Input)
+	lower := strings.ToLower(in)
+	switch {
+	case in == "":
+		d.add(key, "is empty; use silence, tone:HZ (e.g. tone:1000) or the path of a WAV file")
+	case lower == "silence":
+		s.Input = "silence"
+	case strings.HasPrefix(lower, "tone:"):
+		hz, err := strconv.Atoi(strings.TrimSpace(in[len("tone:"):]))
+		if err != nil || hz < 1 || hz > 20000 {
+			d.add(key, "'%s' is not a valid tone; use tone:HZ with HZ a whole number 1-20000, e.g. tone:1000", in)
+			return
+		}
+		s.Input = "tone:" + strconv.Itoa(hz)
+	default:
+		path := resolvePath(dir, in)
+		switch fi, err := os.Stat(path); {
+		case err != nil:
+			d.add(key, "'%s' is not silence or tone:HZ, and file %s cannot be read (%v); give an existing WAV file, silence or tone:1000", in, path, unwrapPath(err))
+		case fi.IsDir():
+			d.add(key, "%s is a directory; give a WAV file, silence or tone:1000", path)
+		default:
+			s.Input = path
+		}
+	}
+}
+
+func (d *decoder) checkPositive(key string, v int64, example string) {
+	if v <= 0 {
+		d.add(key, "must be longer than zero; write e.g. %s", example)
+	}
+}
+
+func (d *decoder) checkAPI(a *API) {
+	const key = "api.listen"
+	if a.Listen == "" {
+		d.required(key, "the control API's address, e.g. 127.0.0.1:8080")
+		return
+	}
+	host, ok := d.checkHostPort(key, a.Listen, portRule{min: 1, anyHost: true, example: "8080"})
+	if ok && !isLoopback(host) && a.Token == "" && a.TokenFile == "" {
+		d.add(key, "%s is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1", a.Listen)
+	}
+}
