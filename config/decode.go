@@ -56,7 +56,7 @@ func (d *decoder) failed(key string) bool {
 		}
 		i := strings.LastIndexByte(key, '.')
 		if i < 0 {
-			return false
+			return d.bad[""] // the document itself
 		}
 		key = key[:i]
 	}

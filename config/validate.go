@@ -48,7 +48,7 @@ func (d *decoder) checkAccount(a *Account) {
 	case strings.ContainsAny(a.User, " \t"):
 		d.add("account.user", "'%s' contains spaces; use the extension exactly as the PBX knows it, e.g. \"1001\"", a.User)
 	}
-	if strings.ContainsAny(a.AuthUser, " \t") {
+	if d.present("account.auth_user") && strings.ContainsAny(a.AuthUser, " \t") {
 		d.add("account.auth_user", "'%s' contains spaces; use the digest user name the PBX gave you, or remove it to use account.user", a.AuthUser)
 	}
 	if a.Transport != "udp" && a.Transport != "tcp" {
