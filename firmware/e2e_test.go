@@ -394,3 +394,38 @@ func TestEventStream(t *testing.T) {
 		t.Fatalf("SSE events %q lack onNewSession/onEnded", got)
 	}
 }
+
+// Phone to phone through Kamailio: the caller's uui travels in a SIP
+// header and reaches the callee's onNewSession; remark stays local.
+func TestPhoneToPhoneCarriesUUI(t *testing.T) {
+	kam := kamailio(t)
+	caller := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	callee := startPhone(t, phoneConfigFor(t, "1004", kam.Addr(), labUsers["1004"], ""))
+	caller.registered()
+	callee.registered()
+	uui := "ticket=8812;queue=gold ü"
+	out := caller.must("POST", "/v1/call", map[string]string{"to": "1004", "remark": "Gold customer", "uui": uui})
+	id := out["sessionId"].(string)
+	ns := callee.waitEvent(event.NewSession, 10*time.Second, nil)
+	if field(ns.Data, "uui") != uui {
+		t.Fatalf("callee's onNewSession uui = %q, want %q", field(ns.Data, "uui"), uui)
+	}
+	if field(ns.Data, "callerPhoneNumber") != "1001" || field(ns.Data, "peerName") != "Agent 1001" {
+		t.Errorf("callee's onNewSession = %v", ns.Data)
+	}
+	caller.waitEvent(event.Ringing, 5*time.Second, sessionIs(id))
+	caller.waitDisplay("Ringing...", 3*time.Second)
+	inID := field(ns.Data, "sessionId").(string)
+	callee.must("POST", "/v1/answer", map[string]string{"sessionId": inID})
+	caller.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
+	callee.waitEvent(event.Accepted, 10*time.Second, sessionIs(inID))
+	callee.must("POST", "/v1/mute", map[string]string{"sessionId": inID})
+	callee.waitDisplay("MUTED", 3*time.Second)
+	caller.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	if e := callee.waitEvent(event.Ended, 10*time.Second, sessionIs(inID)); field(e.Data, "reason") != phone.EndRemoteBye {
+		t.Errorf("callee onEnded = %v, want RemoteBye", e.Data)
+	}
+	if e := caller.waitEvent(event.Ended, 10*time.Second, sessionIs(id)); field(e.Data, "reason") != phone.EndLocalBye {
+		t.Errorf("caller onEnded = %v, want LocalBye", e.Data)
+	}
+}

@@ -85,17 +85,23 @@ func farEnd(t *testing.T, kam *labkit.Kamailio, user, answerMode string, toneHz 
 // the YAML before it is parsed, so every test goes through validation.
 func phoneConfig(t *testing.T, registrar, password string, extra string) *config.Config {
 	t.Helper()
+	return phoneConfigFor(t, "1001", registrar, password, extra)
+}
+
+// phoneConfigFor is phoneConfig for another extension.
+func phoneConfigFor(t *testing.T, user, registrar, password string, extra string) *config.Config {
+	t.Helper()
 	dir := t.TempDir()
 	y := fmt.Sprintf(`account:
   registrar: %s
-  user: "1001"
+  user: %q
   password: %q
-  display_name: "Agent 1001"
+  display_name: "Agent %s"
   listen: 127.0.0.1:0
   expires: 300
 agent:
   sdk_app_id: 1400000001
-  user_id: agent1001@example.com
+  user_id: agent%s@example.com
 board: sim
 audio:
   codecs: [PCMU, PCMA]
@@ -106,8 +112,8 @@ calls:
   ring_timeout: 20s
   answer_timeout: 20s
 api:
-  listen: 127.0.0.1:0
-%s`, registrar, password, filepath.Join(dir, "heard.wav"), extra)
+  listen: 127.0.0.1:%d
+%s`, registrar, user, password, user, user, filepath.Join(dir, "heard.wav"), labkit.FreePort("tcp"), extra)
 	cfg, err := config.Parse([]byte(y), "test.yaml")
 	if err != nil {
 		t.Fatalf("test config does not validate: %v\n%s", err, y)
