@@ -1,0 +1,255 @@
+package media
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/pion/sdp/v3"
+)
+
+// SDP offer/answer (RFC 3264) for one audio stream.
+
+// Negotiated is the outcome of offer/answer: what the stream should use.
+type Negotiated struct {
+	Codec           Codec
+	PayloadType     uint8        // the codec's PT on this call (the offerer's numbering)
+	DTMFPayloadType uint8        // telephone-event PT; 0 = none
+	Remote          *net.UDPAddr // where to send RTP
+	// Direction is ours: SendRecv normally; RecvOnly when the far end holds
+	// us (sendonly, or c=0.0.0.0); Inactive; SendOnly.
+	Direction string
+}
+
+const sdpPtime = 20
+
+// Offer builds an SDP offer listing codecs in preference order, plus
+// telephone-event at dtmfPT (0 = do not offer DTMF).
+func Offer(ip string, port int, codecs []Codec, dtmfPT uint8, sessionID uint64) ([]byte, error) {
+	if len(codecs) == 0 {
+		return nil, fmt.Errorf("%w: nothing to offer; configure at least one of %v", ErrNoCommonCodec, SupportedCodecs())
+	}
+	md := mediaDescription(port)
+	seen := map[uint8]string{}
+	for _, c := range codecs {
+		if err := addFormat(md, seen, c.PayloadType(), rtpmapOf(c), fmtpOf(c)); err != nil {
+			return nil, err
+		}
+	}
+	if dtmfPT != 0 {
+		if err := addFormat(md, seen, dtmfPT, telephoneEvent+"/8000", "0-15"); err != nil {
+			return nil, err
+		}
+	}
+	md.Attributes = append(md.Attributes,
+		sdp.NewAttribute("ptime", strconv.Itoa(sdpPtime)),
+		sdp.NewPropertyAttribute(SendRecv))
+	return marshalSession(ip, sessionID, []*sdp.MediaDescription{md})
+}
+
+// Answer answers an offer. Policy: the codec is the first of local (our
+// preference order) that the offer contains, not the offerer's first
+// choice — the phone's configuration decides. telephone-event is kept at
+// the offer's payload type when offered (RFC 3264 requires the offerer's
+// numbering); dtmfPT = 0 declines it. Our direction mirrors the offer's
+// (sendonly → recvonly, ...). Other m-lines of the offer (video, a second
+// audio) are rejected with port 0.
+func Answer(offer *Description, local []Codec, ip string, port int, dtmfPT uint8, sessionID uint64) ([]byte, Negotiated, error) {
+	neg, err := negotiate(offer, local, true)
+	if err != nil {
+		return nil, Negotiated{}, err
+	}
+	if dtmfPT == 0 {
+		neg.DTMFPayloadType = 0
+	}
+	md := mediaDescription(port)
+	seen := map[uint8]string{}
+	f := offer.format(neg.PayloadType)
+	fmtp := fmtpOf(neg.Codec)
+	if fmtp == "" {
+		fmtp = f.Fmtp
+	}
+	if err := addFormat(md, seen, neg.PayloadType, rtpmapOf(neg.Codec), fmtp); err != nil {
+		return nil, Negotiated{}, err
+	}
+	if neg.DTMFPayloadType != 0 {
+		if err := addFormat(md, seen, neg.DTMFPayloadType, telephoneEvent+"/"+strconv.Itoa(neg.Codec.ClockRate()), "0-15"); err != nil {
+			return nil, Negotiated{}, err
+		}
+	}
+	dir := neg.Direction
+	if dir == RecvOnly && offer.Direction != SendOnly {
+		dir = SendRecv // c=0.0.0.0 hold: answer sendrecv, just do not send
+	}
+	md.Attributes = append(md.Attributes,
+		sdp.NewAttribute("ptime", strconv.Itoa(sdpPtime)),
+		sdp.NewPropertyAttribute(dir))
+	all := make([]*sdp.MediaDescription, 0, len(offer.media))
+	for i, m := range offer.media {
+		if i == offer.audioIndex {
+			all = append(all, md)
+			continue
+		}
+		m.Port = sdp.RangedPort{Value: 0}
+		all = append(all, &sdp.MediaDescription{MediaName: m})
+	}
+	if len(all) == 0 {
+		all = append(all, md) // a Description built by hand
+	}
+	body, err := marshalSession(ip, sessionID, all)
+	return body, neg, err
+}
+
+// Negotiate reads the far end's answer to our offer: the codec it chose
+// (its first format that we offered), its telephone-event PT and address.
+func Negotiate(answer *Description, offered []Codec) (Negotiated, error) {
+	return negotiate(answer, offered, false)
+}
+
+// negotiate picks the codec: in local's order (we answer) or in the
+// description's m-line order (the far end answered).
+func negotiate(d *Description, local []Codec, ourOrder bool) (Negotiated, error) {
+	if !isPlainRTP(d.Proto) {
+		return Negotiated{}, fmt.Errorf("media: audio uses %s; only RTP/AVP is supported (no SRTP yet)", d.Proto)
+	}
+	var neg Negotiated
+	if ourOrder {
+		for _, c := range local {
+			if f := firstMatch(d.Formats, c); f != nil {
+				neg.Codec, neg.PayloadType = c, f.PayloadType
+				break
+			}
+		}
+	} else {
+	formats:
+		for _, f := range d.Formats {
+			for _, c := range local {
+				if f.Matches(c) {
+					neg.Codec, neg.PayloadType = c, f.PayloadType
+					break formats
+				}
+			}
+		}
+	}
+	if neg.Codec == nil {
+		return Negotiated{}, fmt.Errorf("%w: the far end offers %s, we support %s", ErrNoCommonCodec, formatNames(d.Formats), codecNames(local))
+	}
+	remote, err := d.remote()
+	if err != nil {
+		return Negotiated{}, err
+	}
+	neg.Remote = remote
+	neg.DTMFPayloadType = d.dtmfFor(neg.Codec.ClockRate())
+	neg.Direction = reverse(d.Direction)
+	if remote.IP.IsUnspecified() { // RFC 3264 §8.4 old-style hold: do not send
+		switch neg.Direction {
+		case SendRecv:
+			neg.Direction = RecvOnly
+		case SendOnly:
+			neg.Direction = Inactive
+		}
+	}
+	return neg, nil
+}
+
+func firstMatch(formats []Format, c Codec) *Format {
+	for i := range formats {
+		if formats[i].Matches(c) {
+			return &formats[i]
+		}
+	}
+	return nil
+}
+
+func formatNames(fs []Format) string {
+	s := ""
+	for i, f := range fs {
+		if i > 0 {
+			s += ", "
+		}
+		name := f.Name
+		if name == "" {
+			name = "?"
+		}
+		s += fmt.Sprintf("%s(%d)", name, f.PayloadType)
+	}
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
+
+func codecNames(cs []Codec) string {
+	s := ""
+	for i, c := range cs {
+		if i > 0 {
+			s += ", "
+		}
+		s += c.Name()
+	}
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
+
+func rtpmapOf(c Codec) string {
+	s := c.Name() + "/" + strconv.Itoa(c.ClockRate())
+	if cc, ok := c.(ChannelCounter); ok && cc.Channels() > 1 {
+		s += "/" + strconv.Itoa(cc.Channels())
+	}
+	return s
+}
+
+func fmtpOf(c Codec) string {
+	if f, ok := c.(FmtpProvider); ok {
+		return f.Fmtp()
+	}
+	return ""
+}
+
+func mediaDescription(port int) *sdp.MediaDescription {
+	return &sdp.MediaDescription{MediaName: sdp.MediaName{
+		Media: "audio", Port: sdp.RangedPort{Value: port}, Protos: []string{"RTP", "AVP"},
+	}}
+}
+
+// addFormat puts pt on the m-line with its rtpmap (for static types too:
+// some peers want them) and fmtp.
+func addFormat(md *sdp.MediaDescription, seen map[uint8]string, pt uint8, rtpmap, fmtp string) error {
+	if pt > 127 {
+		return fmt.Errorf("media: payload type %d for %s is out of range 0-127", pt, rtpmap)
+	}
+	if other, dup := seen[pt]; dup {
+		return fmt.Errorf("media: payload type %d is used by both %s and %s; give telephone-event another dynamic type (96-127)", pt, other, rtpmap)
+	}
+	seen[pt] = rtpmap
+	p := strconv.Itoa(int(pt))
+	md.MediaName.Formats = append(md.MediaName.Formats, p)
+	md.Attributes = append(md.Attributes, sdp.NewAttribute("rtpmap", p+" "+rtpmap))
+	if fmtp != "" {
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("fmtp", p+" "+fmtp))
+	}
+	return nil
+}
+
+func marshalSession(ip string, sessionID uint64, media []*sdp.MediaDescription) ([]byte, error) {
+	if ip == "" {
+		return nil, fmt.Errorf("media: no local IP address for SDP c=; the phone needs a configured or detected address")
+	}
+	addrType := "IP4"
+	if p := net.ParseIP(ip); p != nil && p.To4() == nil {
+		addrType = "IP6"
+	}
+	sd := sdp.SessionDescription{
+		Origin: sdp.Origin{
+			Username: "deskphone", SessionID: sessionID, SessionVersion: sessionID,
+			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip,
+		},
+		SessionName:           "-",
+		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &sdp.Address{Address: ip}},
+		TimeDescriptions:      []sdp.TimeDescription{{}},
+		MediaDescriptions:     media,
+	}
+	return sd.Marshal()
+}

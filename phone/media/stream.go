@@ -1,0 +1,191 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// StreamConfig describes one call's RTP stream.
+type StreamConfig struct {
+	Conn            *net.UDPConn  // local RTP socket; the stream owns and closes it
+	Remote          *net.UDPAddr  // far end's RTP address (may change later via SetRemote)
+	Codec           Codec         // the negotiated codec
+	PayloadType     uint8         // negotiated PT for Codec
+	DTMFPayloadType uint8         // negotiated telephone-event PT; 0 = none
+	Source          AudioSource   // nil = silence paced by an internal ticker
+	Sink            AudioSink     // nil = discard, paced by an internal ticker
+	Ptime           time.Duration // packet time; default 20 ms
+	OnDTMF          func(digit rune)
+	OnFirstPacket   func() // first RTP packet received
+	Logger          *slog.Logger
+	// JitterBuffer orders received audio; nil = a FixedJitterBuffer of 60 ms.
+	JitterBuffer JitterBuffer
+}
+
+// Stream sends and receives one call's audio over RTP with three
+// goroutines: sender (Source → codec → socket), receiver (socket → jitter
+// buffer / DTMF) and playout (jitter buffer → codec → Sink). None of them
+// allocates per frame.
+//
+// The far end's address is the one signalled in SDP: packets from another
+// address are played and counted (Stats.ForeignSource) but do not move
+// where we send. Symmetric RTP latching (for far ends behind NAT) can be
+// added in the receiver later. Direction (hold, sendonly) is not applied
+// yet: the stream always sends and receives.
+type Stream struct {
+	cfg          StreamConfig
+	codec        Codec
+	log          *slog.Logger
+	ptime        time.Duration
+	frameSamples int    // PCM samples per frame at the codec's SampleRate
+	tsPerFrame   uint32 // RTP clock units per frame
+
+	remote atomic.Pointer[netip.AddrPort]
+	muted  atomic.Bool
+	dtmf   *dtmfSender // nil when telephone-event was not negotiated
+
+	jbMu sync.Mutex
+	jb   JitterBuffer
+
+	stats  streamCounters
+	warned [warnKinds]atomic.Bool
+
+	mu      sync.Mutex // guards started and closed
+	started bool
+	closed  bool
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// NewStream checks cfg and prepares a stream; Start begins sending.
+func NewStream(cfg StreamConfig) (*Stream, error) {
+	switch {
+	case cfg.Conn == nil:
+		return nil, errors.New("media: StreamConfig.Conn is nil: open the local RTP socket first")
+	case cfg.Remote == nil:
+		return nil, errors.New("media: StreamConfig.Remote is nil: give the far end's RTP address from its SDP")
+	case cfg.Codec == nil:
+		return nil, errors.New("media: StreamConfig.Codec is nil: give the negotiated codec")
+	case cfg.PayloadType > 127 || cfg.DTMFPayloadType > 127:
+		return nil, fmt.Errorf("media: payload types must be 0-127 (got audio %d, telephone-event %d)", cfg.PayloadType, cfg.DTMFPayloadType)
+	case cfg.DTMFPayloadType != 0 && cfg.DTMFPayloadType == cfg.PayloadType:
+		return nil, fmt.Errorf("media: audio and telephone-event share payload type %d; they must differ", cfg.PayloadType)
+	}
+	ptime := cfg.Ptime
+	if ptime == 0 {
+		ptime = 20 * time.Millisecond
+	}
+	ms := int(ptime / time.Millisecond)
+	if ptime%time.Millisecond != 0 || ms < 10 || ms > 120 || cfg.Codec.SampleRate()*ms%1000 != 0 || cfg.Codec.ClockRate()*ms%1000 != 0 {
+		return nil, fmt.Errorf("media: ptime %v is not usable: give whole milliseconds between 10 and 120 (20 is usual)", cfg.Ptime)
+	}
+	s := &Stream{
+		cfg:          cfg,
+		codec:        cfg.Codec,
+		log:          cfg.Logger,
+		ptime:        ptime,
+		frameSamples: cfg.Codec.SampleRate() * ms / 1000,
+		tsPerFrame:   uint32(cfg.Codec.ClockRate() * ms / 1000),
+		jb:           cfg.JitterBuffer,
+		done:         make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.jb == nil {
+		s.jb = NewFixedJitterBuffer(defaultJitterDepth, defaultJitterSlots, defaultJitterMaxBytes)
+	}
+	if cfg.DTMFPayloadType != 0 {
+		s.dtmf = newDTMFSender(ptime, s.tsPerFrame)
+	}
+	s.SetRemote(cfg.Remote)
+	return s, nil
+}
+
+// Start begins sending, receiving and playing. Calling it again, or after
+// Close, does nothing.
+func (s *Stream) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		return
+	}
+	s.started = true
+	s.wg.Add(3)
+	go s.sendLoop()
+	go s.receiveLoop()
+	go s.playoutLoop()
+}
+
+// Close stops the goroutines and closes the socket. It returns once a
+// Source.Read or Sink.Write in progress has returned (one frame on a paced
+// device). Later calls do nothing and return nil.
+func (s *Stream) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	s.mu.Unlock()
+	err := s.cfg.Conn.Close() // wakes the receiver
+	s.wg.Wait()
+	return err
+}
+
+func (s *Stream) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Codec is the stream's codec.
+func (s *Stream) Codec() Codec { return s.codec }
+
+// SendDTMF queues digits as RFC 4733 events and returns at once. All digits
+// are checked first: on an error none is sent.
+func (s *Stream) SendDTMF(digits string) error {
+	if s.isClosed() {
+		return ErrStreamClosed
+	}
+	if s.dtmf == nil {
+		if err := ValidateDigits(digits); err != nil {
+			return err
+		}
+		return ErrNoDTMF
+	}
+	return s.dtmf.enqueue(digits)
+}
+
+// SetMuted replaces the source's audio with encoded silence, so packets
+// keep flowing (NAT bindings and the far end's timing stay alive).
+func (s *Stream) SetMuted(muted bool) { s.muted.Store(muted) }
+
+// SetRemote changes where packets are sent (re-INVITE, UPDATE). nil is
+// ignored.
+func (s *Stream) SetRemote(addr *net.UDPAddr) {
+	if addr == nil {
+		return
+	}
+	ap := addr.AddrPort()
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	s.remote.Store(&ap)
+}
+
+// Stats returns the counters so far.
+func (s *Stream) Stats() Stats { return s.stats.snapshot() }
+
+// firstTime reports whether problem k is new on this stream; use it as
+// `if s.firstTime(k) { s.log.Warn(...) }` so a problem is logged once, not
+// per packet, and the log arguments are built only then.
+func (s *Stream) firstTime(k warnKind) bool { return s.warned[k].CompareAndSwap(false, true) }

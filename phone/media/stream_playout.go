@@ -1,0 +1,91 @@
+package media
+
+import "time"
+
+// player is the playout goroutine's state; all buffers are made once.
+type player struct {
+	frame   []int16 // what goes to the sink
+	fifo    []int16 // decoded samples not yet played (packets need not match our frame size)
+	n       int     // samples held in fifo
+	payload []byte
+}
+
+func (s *Stream) newPlayer() *player {
+	// Room for one frame plus the largest packet a codec may decode to:
+	// a full-size G.711 payload, or 120 ms (Opus's longest).
+	maxDecode := max(maxPacket, s.codec.SampleRate()*120/1000)
+	return &player{
+		frame:   make([]int16, s.frameSamples),
+		fifo:    make([]int16, s.frameSamples+maxDecode),
+		payload: make([]byte, maxPacket),
+	}
+}
+
+func (s *Stream) playoutLoop() {
+	defer s.wg.Done()
+	pl := s.newPlayer()
+	sink := s.cfg.Sink
+	var tick *time.Ticker
+	if sink == nil {
+		tick = time.NewTicker(s.ptime)
+	}
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
+	for {
+		if sink == nil {
+			select {
+			case <-s.done:
+				return
+			case <-tick.C:
+			}
+		} else if s.isClosed() {
+			return
+		}
+		s.fillFrame(pl)
+		if sink == nil {
+			continue
+		}
+		if err := sink.Write(pl.frame); err != nil {
+			if s.isClosed() {
+				return
+			}
+			if s.firstTime(warnSink) {
+				s.log.Warn("audio sink failed; discarding received audio for the rest of the call", "err", err)
+			}
+			sink, tick = nil, time.NewTicker(s.ptime)
+		}
+	}
+}
+
+// fillFrame puts the next frame's samples in pl.frame: decoded audio, or
+// silence where the jitter buffer has nothing (packet loss concealment by
+// silence until a codec with PLC arrives).
+func (s *Stream) fillFrame(pl *player) {
+	for pl.n < len(pl.frame) {
+		s.jbMu.Lock()
+		n, ok := s.jb.Pop(pl.payload)
+		s.jbMu.Unlock()
+		if !ok {
+			break
+		}
+		k, err := s.codec.Decode(pl.payload[:n], pl.fifo[pl.n:])
+		if err != nil {
+			if s.firstTime(warnDecode) {
+				s.log.Warn("decoding received audio failed; playing silence for those packets", "codec", s.codec.Name(), "err", err)
+			}
+			continue
+		}
+		pl.n += k
+	}
+	if pl.n >= len(pl.frame) {
+		copy(pl.frame, pl.fifo[:len(pl.frame)])
+		pl.n = copy(pl.fifo, pl.fifo[len(pl.frame):pl.n])
+		return
+	}
+	copy(pl.frame, pl.fifo[:pl.n])
+	clear(pl.frame[pl.n:])
+	pl.n = 0
+}

@@ -1,0 +1,153 @@
+package media
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// maxPacket bounds one RTP datagram we build or accept.
+const maxPacket = 1500
+
+// sender is the sender goroutine's state; all buffers are made once.
+type sender struct {
+	pcm     []int16
+	payload []byte
+	buf     []byte
+	pkt     rtp.Packet
+	ssrc    uint32
+	seq     uint16
+	ts      uint32
+	first   bool
+}
+
+func (s *Stream) newSender() *sender {
+	return &sender{
+		pcm:     make([]int16, s.frameSamples),
+		payload: make([]byte, maxPacket-12),
+		buf:     make([]byte, maxPacket),
+		ssrc:    rand.Uint32(), // RFC 3550: random SSRC, sequence and timestamp
+		seq:     uint16(rand.Uint32()),
+		ts:      rand.Uint32(),
+		first:   true,
+	}
+}
+
+func (s *Stream) sendLoop() {
+	defer s.wg.Done()
+	snd := s.newSender()
+	src := s.cfg.Source
+	var tick *time.Ticker
+	if src == nil {
+		tick = time.NewTicker(s.ptime)
+	}
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
+	for {
+		if src != nil {
+			if err := src.Read(snd.pcm); err != nil {
+				if s.isClosed() {
+					return
+				}
+				if s.firstTime(warnSource) {
+					s.log.Warn("audio source failed; sending silence for the rest of the call", "err", err)
+				}
+				src, tick = nil, time.NewTicker(s.ptime)
+				continue
+			}
+			if s.isClosed() {
+				return
+			}
+		} else {
+			select {
+			case <-s.done:
+				return
+			case <-tick.C:
+			}
+			clear(snd.pcm)
+		}
+		if s.muted.Load() {
+			clear(snd.pcm)
+		}
+		s.sendFrame(snd)
+	}
+}
+
+// sendFrame sends this frame's packet: a telephone-event while a digit is
+// being sent, audio otherwise. The timestamp advances one frame either way,
+// so audio after a digit carries the time the digit took.
+func (s *Stream) sendFrame(snd *sender) {
+	var (
+		n   int
+		err error
+	)
+	if f := s.nextDTMF(snd.ts); f.send {
+		if f.started {
+			s.stats.dtmfSent.Add(1)
+		}
+		n, err = s.marshalEvent(snd, f)
+	} else {
+		n, err = s.marshalAudio(snd)
+	}
+	snd.ts += s.tsPerFrame
+	if err != nil {
+		s.stats.sendErrors.Add(1)
+		if s.firstTime(warnSend) {
+			s.log.Warn("building an RTP packet failed", "err", err)
+		}
+		return
+	}
+	if _, err := s.cfg.Conn.WriteToUDPAddrPort(snd.buf[:n], *s.remote.Load()); err != nil {
+		s.stats.sendErrors.Add(1)
+		if !s.isClosed() && s.firstTime(warnSend) {
+			s.log.Warn("sending RTP failed", "to", s.remote.Load().String(), "err", err)
+		}
+		return
+	}
+	s.stats.packetsSent.Add(1)
+	s.stats.bytesSent.Add(uint64(len(snd.pkt.Payload)))
+}
+
+func (s *Stream) nextDTMF(ts uint32) dtmfFrame {
+	if s.dtmf == nil {
+		return dtmfFrame{}
+	}
+	return s.dtmf.next(ts)
+}
+
+// marshalAudio encodes snd.pcm into the next packet in snd.buf.
+func (s *Stream) marshalAudio(snd *sender) (int, error) {
+	pn, err := s.codec.Encode(snd.pcm, snd.payload)
+	if err != nil {
+		return 0, err
+	}
+	n, err := snd.marshal(s.cfg.PayloadType, snd.first, snd.ts, snd.payload[:pn])
+	snd.first = false
+	return n, err
+}
+
+// marshalEvent writes one telephone-event packet into snd.buf.
+func (s *Stream) marshalEvent(snd *sender, f dtmfFrame) (int, error) {
+	pn, err := f.ev.MarshalTo(snd.payload)
+	if err != nil {
+		return 0, err
+	}
+	return snd.marshal(s.cfg.DTMFPayloadType, f.marker, f.timestamp, snd.payload[:pn])
+}
+
+func (snd *sender) marshal(pt uint8, marker bool, ts uint32, payload []byte) (int, error) {
+	snd.pkt.Header = rtp.Header{
+		Version: 2, Marker: marker, PayloadType: pt,
+		SequenceNumber: snd.seq, Timestamp: ts, SSRC: snd.ssrc,
+	}
+	snd.pkt.Payload = payload
+	n, err := snd.pkt.MarshalTo(snd.buf)
+	if err == nil {
+		snd.seq++
+	}
+	return n, err
+}
