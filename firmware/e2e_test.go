@@ -133,7 +133,7 @@ func TestCallFarEndAudioDTMFRemoteBye(t *testing.T) {
 	if field(e.Data, "reason") != phone.EndRemoteBye {
 		t.Fatalf("onEnded = %v, want RemoteBye", e.Data)
 	}
-	u.waitDisplay("Ended: far end hung up", 3*time.Second)
+	u.waitDisplay("Far end hung up", 3*time.Second)
 
 	// What the phone heard: baresip's 440 Hz, not our own 1 kHz.
 	lv := toneIn(t, u.cfg.Audio.Sim.Output, 440, 1000)
@@ -241,7 +241,7 @@ func TestInboundRemoteCancel(t *testing.T) {
 	if field(e.Data, "reason") != phone.EndRemoteCancel {
 		t.Fatalf("onEnded = %v, want RemoteCancel", e.Data)
 	}
-	u.waitDisplay("Missed: caller gave up", 3*time.Second)
+	u.waitDisplay("Missed call", 3*time.Second)
 }
 
 // The agent rejects a ringing call with the red key: Rejected; baresip is told.

@@ -186,13 +186,13 @@ func (u *UI) apply(e event.Event) {
 func endText(d phone.Ended) string {
 	switch d.Reason {
 	case phone.EndRemoteBye:
-		return "Ended: far end hung up"
+		return "Far end hung up"
 	case phone.EndLocalBye:
 		return "Ended: you hung up"
 	case phone.EndRejected:
 		return "Ended: rejected"
 	case phone.EndRemoteCancel:
-		return "Missed: caller gave up"
+		return "Missed call"
 	case phone.EndTimeout:
 		return "Ended: no answer"
 	}
