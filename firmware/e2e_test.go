@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"deskphone/config"
 	"deskphone/phone"
 	"deskphone/phone/event"
 	"deskphone/tools/labkit"
@@ -129,10 +130,7 @@ func TestCallFarEndAudioDTMFRemoteBye(t *testing.T) {
 	if err := far.Hangup(); err != nil {
 		t.Fatal(err)
 	}
-	e := u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
-	if field(e.Data, "reason") != phone.EndRemoteBye {
-		t.Fatalf("onEnded = %v, want RemoteBye", e.Data)
-	}
+	u.wantEnded(id, phone.EndRemoteBye)
 	u.waitDisplay("Far end hung up", 3*time.Second)
 
 	// What the phone heard: baresip's 440 Hz, not our own 1 kHz.
@@ -172,10 +170,7 @@ func TestCallLocalBye(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	u.must("POST", "/v1/panel/press", map[string]string{"key": "end"})
-	e := u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
-	if field(e.Data, "reason") != phone.EndLocalBye {
-		t.Fatalf("onEnded = %v, want LocalBye", e.Data)
-	}
+	u.wantEnded(id, phone.EndLocalBye)
 	if _, err := far.WaitEvent(ctxT(t, 5*time.Second), "CALL_CLOSED"); err != nil {
 		t.Fatalf("baresip did not see the BYE: %v", err)
 	}
@@ -183,14 +178,7 @@ func TestCallLocalBye(t *testing.T) {
 
 // baresip calls the phone: it rings (display, LED), a key press answers.
 func TestInboundAnswerByKey(t *testing.T) {
-	kam := kamailio(t)
-	far := farEnd(t, kam, "1003", "manual", 440)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
-	u.registered()
-	if err := far.Dial("sip:1001@" + kam.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	ns := u.waitEvent(event.NewSession, 10*time.Second, nil)
+	u, far, ns := inboundCall(t, nil)
 	if field(ns.Data, "sessionDirection") != "CallIn" || field(ns.Data, "callerPhoneNumber") != "1003" {
 		t.Fatalf("onNewSession = %v", ns.Data)
 	}
@@ -210,10 +198,7 @@ func TestInboundAnswerByKey(t *testing.T) {
 	u.waitDisplay("Talking 1003", 3*time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
-	e := u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
-	if field(e.Data, "reason") != phone.EndLocalBye {
-		t.Fatalf("onEnded = %v, want LocalBye", e.Data)
-	}
+	u.wantEnded(id, phone.EndLocalBye)
 	lv := toneIn(t, u.cfg.Audio.Sim.Output, 440, 1000)
 	if lv[0] < 0.05 || lv[0] < 5*lv[1] {
 		t.Errorf("answered inbound call: the phone did not hear baresip's 440 Hz (440: %.3f, 1000: %.3f)", lv[0], lv[1])
@@ -222,14 +207,7 @@ func TestInboundAnswerByKey(t *testing.T) {
 
 // The caller gives up while the phone rings: RemoteCancel.
 func TestInboundRemoteCancel(t *testing.T) {
-	kam := kamailio(t)
-	far := farEnd(t, kam, "1003", "manual", 440)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
-	u.registered()
-	if err := far.Dial("sip:1001@" + kam.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	ns := u.waitEvent(event.NewSession, 10*time.Second, nil)
+	u, far, ns := inboundCall(t, nil)
 	id := field(ns.Data, "sessionId").(string)
 	if _, err := far.WaitEvent(ctxT(t, 5*time.Second), "CALL_RINGING"); err != nil {
 		t.Fatalf("baresip never heard ringing: %v", err)
@@ -237,29 +215,16 @@ func TestInboundRemoteCancel(t *testing.T) {
 	if err := far.Hangup(); err != nil {
 		t.Fatal(err)
 	}
-	e := u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
-	if field(e.Data, "reason") != phone.EndRemoteCancel {
-		t.Fatalf("onEnded = %v, want RemoteCancel", e.Data)
-	}
+	u.wantEnded(id, phone.EndRemoteCancel)
 	u.waitDisplay("Missed call", 3*time.Second)
 }
 
 // The agent rejects a ringing call with the red key: Rejected; baresip is told.
 func TestInboundReject(t *testing.T) {
-	kam := kamailio(t)
-	far := farEnd(t, kam, "1003", "manual", 440)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
-	u.registered()
-	if err := far.Dial("sip:1001@" + kam.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	ns := u.waitEvent(event.NewSession, 10*time.Second, nil)
+	u, far, ns := inboundCall(t, nil)
 	id := field(ns.Data, "sessionId").(string)
 	u.must("POST", "/v1/panel/press", map[string]string{"key": "end"})
-	e := u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
-	if field(e.Data, "reason") != phone.EndRejected {
-		t.Fatalf("onEnded = %v, want Rejected", e.Data)
-	}
+	u.wantEnded(id, phone.EndRejected)
 	ev, err := far.WaitEvent(ctxT(t, 5*time.Second), "CALL_CLOSED")
 	if err != nil {
 		t.Fatalf("baresip did not see the rejection: %v", err)
@@ -269,21 +234,9 @@ func TestInboundReject(t *testing.T) {
 
 // Nobody answers within calls.ring_timeout: Timeout.
 func TestInboundUnansweredTimeout(t *testing.T) {
-	kam := kamailio(t)
-	far := farEnd(t, kam, "1003", "manual", 440)
-	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"], "")
-	cfg.Calls.RingTimeout = 2 * time.Second
-	u := startPhone(t, cfg)
-	u.registered()
-	if err := far.Dial("sip:1001@" + kam.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	ns := u.waitEvent(event.NewSession, 10*time.Second, nil)
+	u, far, ns := inboundCall(t, func(c *config.Config) { c.Calls.RingTimeout = 2 * time.Second })
 	id := field(ns.Data, "sessionId").(string)
-	e := u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
-	if field(e.Data, "reason") != phone.EndTimeout {
-		t.Fatalf("onEnded = %v, want Timeout", e.Data)
-	}
+	u.wantEnded(id, phone.EndTimeout)
 	if _, err := far.WaitEvent(ctxT(t, 5*time.Second), "CALL_CLOSED"); err != nil {
 		t.Fatalf("baresip was not told: %v", err)
 	}
@@ -428,4 +381,22 @@ func TestPhoneToPhoneCarriesUUI(t *testing.T) {
 	if e := caller.waitEvent(event.Ended, 10*time.Second, sessionIs(id)); field(e.Data, "reason") != phone.EndLocalBye {
 		t.Errorf("caller onEnded = %v, want LocalBye", e.Data)
 	}
+}
+
+// inboundCall has a manual-answer baresip (1003) call the phone (1001) and
+// returns once the phone reports the new session. edit may adjust the config.
+func inboundCall(t *testing.T, edit func(*config.Config)) (*dut, *labkit.Baresip, event.Event) {
+	t.Helper()
+	kam := kamailio(t)
+	far := farEnd(t, kam, "1003", "manual", 440)
+	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"], "")
+	if edit != nil {
+		edit(cfg)
+	}
+	u := startPhone(t, cfg)
+	u.registered()
+	if err := far.Dial("sip:1001@" + kam.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	return u, far, u.waitEvent(event.NewSession, 10*time.Second, nil)
 }

@@ -291,3 +291,13 @@ func toneIn(t *testing.T, path string, freqs ...float64) []float64 {
 	}
 	return out
 }
+
+// wantEnded waits for the session's onEnded and checks its reason.
+func (u *dut) wantEnded(id, reason string) event.Event {
+	u.t.Helper()
+	e := u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
+	if field(e.Data, "reason") != reason {
+		u.t.Fatalf("onEnded = %v, want %s", e.Data, reason)
+	}
+	return e
+}

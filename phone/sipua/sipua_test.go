@@ -44,8 +44,8 @@ func TestGrantedExpiryPrefersOurContact(t *testing.T) {
 func TestRequestURI(t *testing.T) {
 	u := &UA{cfg: Config{Domain: "pbx.example.com"}}
 	for in, want := range map[string]string{
-		"1002":                     "sip:1002@pbx.example.com",
-		" 1002 ":                   "sip:1002@pbx.example.com",
+		"1002":                    "sip:1002@pbx.example.com",
+		" 1002 ":                  "sip:1002@pbx.example.com",
 		"sip:alice@10.0.0.1:5080": "sip:alice@10.0.0.1:5080",
 	} {
 		got, err := u.requestURI(in)
