@@ -18,7 +18,7 @@ import (
 // the right password registers.
 func TestRegisterWrongPasswordThenRight(t *testing.T) {
 	kam := kamailio(t)
-	bad := startPhone(t, phoneConfig(t, kam.Addr(), "not-the-password", ""))
+	bad := startPhone(t, phoneConfig(t, kam.Addr(), "not-the-password"))
 	e := bad.waitEvent(event.Error, 10*time.Second, nil)
 	if code := field(e.Data, "errCode"); code != float64(phone.ErrSIPUnauthorized) {
 		t.Fatalf("onError code = %v, want 401 (%v)", code, e.Data)
@@ -36,7 +36,7 @@ func TestRegisterWrongPasswordThenRight(t *testing.T) {
 	}
 	_ = bad.d.close()
 
-	good := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	good := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	good.registered()
 	good.must("GET", "/v1/login", nil)
 	good.waitDisplay("1001 Registered", 5*time.Second)
@@ -61,7 +61,7 @@ func TestRegistrationRefreshAndUnregister(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = kam.Stop() })
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	e := u.waitEvent(event.Registration, 10*time.Second, func(d any) bool { return field(d, "state") == "registered" })
 	if exp := field(e.Data, "expires"); exp != float64(4) {
 		t.Fatalf("granted expiry = %v, want the registrar's 4 s (asked for 300)", exp)
@@ -95,7 +95,7 @@ func TestRegistrationRefreshAndUnregister(t *testing.T) {
 func TestCallFarEndAudioDTMFRemoteBye(t *testing.T) {
 	kam := kamailio(t)
 	far := farEnd(t, kam, "1002", "auto", 440)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	u.registered()
 
 	out := u.must("POST", "/v1/call", map[string]string{"to": "1002", "remark": "Customer Li", "uui": "order=42"})
@@ -155,7 +155,7 @@ func TestCallFarEndAudioDTMFRemoteBye(t *testing.T) {
 func TestCallLocalBye(t *testing.T) {
 	kam := kamailio(t)
 	far := farEnd(t, kam, "1002", "auto", 440)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	u.registered()
 	for _, k := range []string{"1", "0", "0", "2"} {
 		u.must("POST", "/v1/panel/press", map[string]string{"key": k})
@@ -246,7 +246,7 @@ func TestInboundUnansweredTimeout(t *testing.T) {
 // keeps working.
 func TestCallUnknownNumber(t *testing.T) {
 	kam := kamailio(t)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	u.registered()
 	out := u.must("POST", "/v1/call", map[string]string{"to": "9999"})
 	id := out["sessionId"].(string)
@@ -275,7 +275,7 @@ func TestUnreachableRegistrar(t *testing.T) {
 	labkit.Require(t)
 	port := labkit.FreePort("udp")
 	sip := net.JoinHostPort("127.0.0.1", itoa(port))
-	u := startPhone(t, phoneConfig(t, sip, "x", ""))
+	u := startPhone(t, phoneConfig(t, sip, "x"))
 	e := u.waitEvent(event.Error, 40*time.Second, nil)
 	if field(e.Data, "errCode") != float64(phone.ErrSIPRequestTimeout) {
 		t.Fatalf("onError = %v, want 408", e.Data)
@@ -293,7 +293,7 @@ func TestUnreachableRegistrar(t *testing.T) {
 func TestGarbageOnSIPPort(t *testing.T) {
 	kam := kamailio(t)
 	far := farEnd(t, kam, "1002", "auto", 440)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	u.registered()
 	c, err := net.Dial("udp", u.d.phone.SIPAddr())
 	if err != nil {
@@ -318,7 +318,7 @@ func TestGarbageOnSIPPort(t *testing.T) {
 // The SSE stream carries the SDK's callback names with the guide's fields.
 func TestEventStream(t *testing.T) {
 	kam := kamailio(t)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	u.registered()
 	res, err := http.Get(u.api + "/v1/events")
 	if err != nil {
@@ -352,8 +352,8 @@ func TestEventStream(t *testing.T) {
 // header and reaches the callee's onNewSession; remark stays local.
 func TestPhoneToPhoneCarriesUUI(t *testing.T) {
 	kam := kamailio(t)
-	caller := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"], ""))
-	callee := startPhone(t, phoneConfigFor(t, "1004", kam.Addr(), labUsers["1004"], ""))
+	caller := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
+	callee := startPhone(t, phoneConfigFor(t, "1004", kam.Addr(), labUsers["1004"]))
 	caller.registered()
 	callee.registered()
 	uui := "ticket=8812;queue=gold ü"
@@ -389,7 +389,7 @@ func inboundCall(t *testing.T, edit func(*config.Config)) (*dut, *labkit.Baresip
 	t.Helper()
 	kam := kamailio(t)
 	far := farEnd(t, kam, "1003", "manual", 440)
-	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"], "")
+	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
 	if edit != nil {
 		edit(cfg)
 	}

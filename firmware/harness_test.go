@@ -81,39 +81,21 @@ func farEnd(t *testing.T, kam *labkit.Kamailio, user, answerMode string, toneHz 
 	return b
 }
 
-// phoneConfig is a valid configuration for phone 1001 on kam; edit adjusts
-// the YAML before it is parsed, so every test goes through validation.
-func phoneConfig(t *testing.T, registrar, password string, extra string) *config.Config {
+// phoneConfig is a valid configuration for phone 1001 on the registrar.
+func phoneConfig(t *testing.T, registrar, password string) *config.Config {
 	t.Helper()
-	return phoneConfigFor(t, "1001", registrar, password, extra)
+	return phoneConfigFor(t, "1001", registrar, password)
 }
 
-// phoneConfigFor is phoneConfig for another extension.
-func phoneConfigFor(t *testing.T, user, registrar, password string, extra string) *config.Config {
+// phoneConfigFor is phoneConfig for another extension. The text goes
+// through config.Parse, so every test's configuration is validated.
+func phoneConfigFor(t *testing.T, user, registrar, password string) *config.Config {
 	t.Helper()
-	dir := t.TempDir()
-	y := fmt.Sprintf(`account:
-  registrar: %s
-  user: %q
-  password: %q
-  display_name: "Agent %s"
-  listen: 127.0.0.1:0
-  expires: 300
-agent:
-  sdk_app_id: 1400000001
-  user_id: agent%s@example.com
-board: sim
-audio:
-  codecs: [PCMU, PCMA]
-  sim:
-    input: tone:1000
-    output: %s
-calls:
-  ring_timeout: 20s
-  answer_timeout: 20s
-api:
-  listen: 127.0.0.1:%d
-%s`, registrar, user, password, user, user, filepath.Join(dir, "heard.wav"), labkit.FreePort("tcp"), extra)
+	y := labkit.PhoneConfig{
+		User: user, Password: password, Registrar: registrar,
+		HeardWAV: filepath.Join(t.TempDir(), "heard.wav"), API: fmt.Sprintf("127.0.0.1:%d", labkit.FreePort("tcp")),
+		RingTimeout: "20s", AnswerTimeout: "20s",
+	}.YAML()
 	cfg, err := config.Parse([]byte(y), "test.yaml")
 	if err != nil {
 		t.Fatalf("test config does not validate: %v\n%s", err, y)

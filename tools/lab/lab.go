@@ -53,7 +53,8 @@ func startLab(dir, api string) (*lab, error) {
 		_ = l.kam.Stop()
 		return nil, err
 	}
-	cfg := phoneConfig(l.kam.Addr(), labkit.FreePort("sip"), filepath.Join(abs, "heard.wav"), api)
+	cfg := labkit.PhoneConfig{User: phoneUser, Password: phonePassword, Registrar: l.kam.Addr(),
+		ListenPort: labkit.FreePort("sip"), HeardWAV: filepath.Join(abs, "heard.wav"), API: api}.YAML()
 	if err := os.WriteFile(l.phoneYAML, []byte(cfg), 0o600); err != nil {
 		_ = l.stop()
 		return nil, err
