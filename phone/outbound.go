@@ -22,21 +22,18 @@ func (p *Phone) Call(to, remark, uui string) (string, error) {
 	if err := p.CheckLogin(); err != nil {
 		return "", newError(ErrSIPBadRequest, "cannot call before login: %s", err.(*Error).Message)
 	}
-	to = strings.TrimSpace(to)
-	if to == "" {
-		return "", newError(ErrSIPURIWrongFormat, "'to' is empty: give a number or sip:user@host")
-	}
-	if strings.ContainsAny(to, " <>\"") || (!strings.HasPrefix(to, "sip:") && strings.ContainsAny(to, "@;:")) {
-		return "", newError(ErrSIPURIWrongFormat, "'to' %q is neither a number nor a sip: URI", to)
-	}
 	p.mu.Lock()
 	ua := p.ua
+	if _, err := ua.RequestURI(to); err != nil {
+		p.mu.Unlock()
+		return "", newError(ErrSIPURIWrongFormat, "'to': %v", err)
+	}
 	if busy := p.busyLocked(); busy != nil {
 		p.mu.Unlock()
 		return "", newError(ErrSIPBadRequest, "already in a call (session %s): terminate it first", busy.ID)
 	}
 	s := &Session{
-		ID: newSessionID(), Direction: CallOut, Caller: p.cfg.Account.User, Callee: to,
+		ID: newSessionID(), Direction: CallOut, Caller: p.cfg.Account.User, Callee: strings.TrimSpace(to),
 		Remark: remark, UUI: uui, started: time.Now(), p: p, done: make(chan struct{}), state: StateDialing,
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -32,7 +32,6 @@ type Phone struct {
 	mu       sync.Mutex
 	ua       *sipua.UA
 	reg      *sipua.Registration
-	regState sipua.RegStatus
 	sessions map[string]*Session
 	closed   bool
 }
@@ -63,7 +62,6 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 		codecs:   codecs,
 		ports:    newPortPool(lo, hi),
 		sessions: map[string]*Session{},
-		regState: sipua.RegStatus{State: sipua.Unregistered},
 	}, nil
 }
 
@@ -154,11 +152,7 @@ func regError(st sipua.RegStatus) *Error {
 	}
 }
 
-func (p *Phone) onRegistration(st sipua.RegStatus) {
-	p.mu.Lock()
-	prev := p.regState
-	p.regState = st
-	p.mu.Unlock()
+func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 	info := RegistrationInfo{State: string(st.State), Code: st.Code, Reason: st.Reason, Expires: st.Expires}
 	if st.Retry > 0 {
 		info.RetryIn = st.Retry.String()
@@ -181,14 +175,16 @@ func (p *Phone) onRegistration(st sipua.RegStatus) {
 // CheckLogin succeeds while the phone is registered.
 func (p *Phone) CheckLogin() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case p.reg == nil:
+	reg := p.reg
+	p.mu.Unlock()
+	if reg == nil {
 		return newError(ErrHadLoggedOut, "not logged in: call login first")
-	case p.regState.State == sipua.Registered:
+	}
+	switch st := reg.Status(); st.State {
+	case sipua.Registered:
 		return nil
-	case p.regState.State == sipua.RegFailed:
-		return regError(p.regState)
+	case sipua.RegFailed:
+		return regError(st)
 	default:
 		return newError(ErrHadLoggedOut, "login in progress: not registered yet")
 	}
@@ -242,8 +238,11 @@ type State struct {
 
 // State reports registration and the live sessions.
 func (p *Phone) State() State {
+	st := sipua.RegStatus{State: sipua.Unregistered}
 	p.mu.Lock()
-	st := p.regState
+	if p.reg != nil {
+		st = p.reg.Status()
+	}
 	p.mu.Unlock()
 	out := State{
 		Registration: RegistrationInfo{State: string(st.State), Code: st.Code, Reason: st.Reason, Expires: st.Expires},

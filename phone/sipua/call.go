@@ -40,7 +40,7 @@ type DialOptions struct {
 // *StatusError (the far end or a proxy said no), ErrTimeout, ErrCanceled,
 // or a network error.
 func (u *UA) Dial(ctx context.Context, o DialOptions) (*Call, error) {
-	uri, err := u.requestURI(o.To)
+	uri, err := u.RequestURI(o.To)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ var (
 // registrar's granted expiry and retries with back-off after failures.
 type Registration struct {
 	ua       *UA
-	onChange func(RegStatus)
+	onChange func(prev, cur RegStatus)
 	callID   sip.CallIDHeader
 	cseq     uint32
 	cancel   context.CancelFunc
@@ -53,8 +53,9 @@ type Registration struct {
 }
 
 // Register starts keeping the account registered. onChange is called on
-// every status change (from the registration goroutine).
-func (u *UA) Register(onChange func(RegStatus)) *Registration {
+// every status change with the status before and after it (from the
+// registration goroutine), so callers need no copy of the state.
+func (u *UA) Register(onChange func(prev, cur RegStatus)) *Registration {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Registration{
 		ua:       u,
@@ -77,11 +78,11 @@ func (r *Registration) Status() RegStatus {
 
 func (r *Registration) set(s RegStatus) {
 	r.mu.Lock()
-	changed := s != r.status
+	prev := r.status
 	r.status = s
 	r.mu.Unlock()
-	if changed && r.onChange != nil {
-		r.onChange(s)
+	if prev != s && r.onChange != nil {
+		r.onChange(prev, s)
 	}
 }
 

@@ -69,7 +69,7 @@ func TestRegisterAgainstKamailio(t *testing.T) {
 			}
 			u := newUA(t, k, tc.transport, users["1001"])
 			ch := make(chan RegStatus, 16)
-			r := u.Register(func(s RegStatus) { ch <- s })
+			r := u.Register(func(_, s RegStatus) { ch <- s })
 			st := waitState(t, ch, Registered)
 			if st.Expires <= 0 || st.Expires > 60 {
 				t.Errorf("granted expiry %d", st.Expires)
@@ -92,7 +92,7 @@ func TestRegisterAgainstKamailio(t *testing.T) {
 		k := startKamailio(t, labkit.KamailioOptions{Users: users})
 		u := newUA(t, k, "udp", "wrong")
 		ch := make(chan RegStatus, 16)
-		r := u.Register(func(s RegStatus) { ch <- s })
+		r := u.Register(func(_, s RegStatus) { ch <- s })
 		defer r.Stop(context.Background())
 		st := waitState(t, ch, RegFailed)
 		if st.Code != 401 && st.Code != 403 {

@@ -48,14 +48,14 @@ func TestRequestURI(t *testing.T) {
 		" 1002 ":                  "sip:1002@pbx.example.com",
 		"sip:alice@10.0.0.1:5080": "sip:alice@10.0.0.1:5080",
 	} {
-		got, err := u.requestURI(in)
+		got, err := u.RequestURI(in)
 		if err != nil || got.String() != want {
-			t.Errorf("requestURI(%q) = %s, %v; want %s", in, got.String(), err, want)
+			t.Errorf("RequestURI(%q) = %s, %v; want %s", in, got.String(), err, want)
 		}
 	}
-	for _, bad := range []string{"", "a b", "<sip:x>", "x@y"} {
-		if _, err := u.requestURI(bad); !errors.Is(err, ErrBadURI) {
-			t.Errorf("requestURI(%q) error = %v, want ErrBadURI", bad, err)
+	for _, bad := range []string{"", "a b", "<sip:x>", "x@y", "sip:<bad>", "sip:"} {
+		if _, err := u.RequestURI(bad); !errors.Is(err, ErrBadURI) {
+			t.Errorf("RequestURI(%q) error = %v, want ErrBadURI", bad, err)
 		}
 	}
 }

@@ -205,16 +205,19 @@ func (u *UA) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 }
 
-// requestURI turns what the user dialled into a SIP URI: a bare number or
+// RequestURI turns what the user dialled into a SIP URI: a bare number or
 // name goes to the account's domain; "sip:user@host" is taken as is.
-func (u *UA) requestURI(to string) (sip.Uri, error) {
+func (u *UA) RequestURI(to string) (sip.Uri, error) {
 	var uri sip.Uri
 	to = strings.TrimSpace(to)
 	if to == "" {
 		return uri, fmt.Errorf("%w: the number to call is empty", ErrBadURI)
 	}
+	if strings.ContainsAny(to, " <>\"") {
+		return uri, fmt.Errorf("%w: %q has spaces, quotes or angle brackets: give a number or sip:user@host", ErrBadURI, to)
+	}
 	if !strings.HasPrefix(to, "sip:") && !strings.HasPrefix(to, "sips:") {
-		if strings.ContainsAny(to, " <>\"@;:") {
+		if strings.ContainsAny(to, "@;:") {
 			return uri, fmt.Errorf("%w: %q is neither a number nor a sip: URI", ErrBadURI, to)
 		}
 		to = "sip:" + to + "@" + u.cfg.Domain
