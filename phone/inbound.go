@@ -99,7 +99,9 @@ func (p *Phone) ring(s *Session, offer *media.Description) {
 
 // answer sends 200 OK with our SDP answer and starts media.
 func (p *Phone) answer(s *Session, offer *media.Description) error {
+	p.mu.Lock()
 	ua := p.ua
+	p.mu.Unlock()
 	conn, err := p.ports.listen(ua.Host())
 	if err != nil {
 		return newError(ErrRTCEnterRoomFailed, "%v", err)

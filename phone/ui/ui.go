@@ -73,8 +73,8 @@ func (u *UI) Run(ctx context.Context) {
 			u.mu.Lock()
 			live := u.state == phone.StateConnected
 			u.mu.Unlock()
-			if live {
-				u.render() // the call timer
+			if !live {
+				continue // only the call timer changes by itself
 			}
 		}
 		u.render()
