@@ -145,7 +145,7 @@ request_route {
 		$var(u) = $fU;
 		route(USER);
 		if ($var(known) == 1) {
-			route(PROXYAUTH);
+			route(AUTH);
 		}
 	}
 {{- end}}
@@ -192,21 +192,16 @@ route[WITHINDLG] {
 }
 
 route[REGISTRAR] {
-	$var(u) = $au;
-	route(USER);
-	if (!pv_auth_check("{{.Domain}}", "$var(pw)", "0", "1")) {
-		auth_challenge("{{.Domain}}", "1");
-		exit;
-	}
-	consume_credentials();
+	route(AUTH);
 	if (!save("location")) {
 		sl_reply_error();
 	}
 	exit;
 }
-{{- if .ProxyAuth}}
 
-route[PROXYAUTH] {
+# AUTH checks the digest credentials of one of our users; auth_challenge
+# answers 401 to a REGISTER and 407 to anything else.
+route[AUTH] {
 	$var(u) = $au;
 	route(USER);
 	if (!pv_auth_check("{{.Domain}}", "$var(pw)", "0", "1")) {
@@ -215,7 +210,6 @@ route[PROXYAUTH] {
 	}
 	consume_credentials();
 }
-{{- end}}
 
 # USER looks up $var(u): $var(known) is 1 for our users and $var(pw) their
 # password (a random one nobody knows otherwise).
