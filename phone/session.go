@@ -79,14 +79,6 @@ func newSessionID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Peer is the number on the other side.
-func (s *Session) Peer() string {
-	if s.Direction == CallIn {
-		return s.Caller
-	}
-	return s.Callee
-}
-
 func (s *Session) snapshot() SessionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()

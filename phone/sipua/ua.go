@@ -5,7 +5,6 @@
 package sipua
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -239,12 +238,3 @@ func (u *UA) proxy() string { return u.cfg.Registrar }
 
 func (u *UA) transport() string { return strings.ToUpper(u.cfg.Transport) }
 
-// ctxDone is a tiny helper for select-free checks.
-func ctxDone(ctx context.Context) bool {
-	select {
-	case <-ctx.Done():
-		return true
-	default:
-		return false
-	}
-}
