@@ -237,4 +237,3 @@ func (u *UA) fromHeader() *sip.FromHeader {
 func (u *UA) proxy() string { return u.cfg.Registrar }
 
 func (u *UA) transport() string { return strings.ToUpper(u.cfg.Transport) }
-
