@@ -55,6 +55,7 @@ type Audio struct {
 	Codecs          []string `yaml:"codecs"` // preference order, upper case after loading
 	DTMFPayloadType int      `yaml:"dtmf_payload_type"`
 	RTPPorts        string   `yaml:"rtp_ports"` // "LO-HI"; see RTPPortRange
+	DTMFMode        string   `yaml:"dtmf_mode"` // rfc4733 | info | both: how digits are sent
 	Sim             SimAudio `yaml:"sim"`
 }
 
@@ -92,6 +93,12 @@ func parsePortRange(s string) (lo, hi int, ok bool) {
 type Calls struct {
 	RingTimeout   time.Duration `yaml:"ring_timeout"`   // unanswered inbound call ends
 	AnswerTimeout time.Duration `yaml:"answer_timeout"` // unanswered outbound call ends
+	MaxLines      int           `yaml:"max_lines"`      // calls at once (call waiting); more get 486
+	HoldMusic     string        `yaml:"hold_music"`     // WAV the far end hears while held; "" = silence
+	// Keepalive is how often an in-dialog OPTIONS checks that the far end
+	// still knows the call; 0 turns it off.
+	Keepalive       time.Duration `yaml:"keepalive"`
+	SessionIDHeader string        `yaml:"session_id_header"` // header carrying the contact center's session id
 }
 
 // API is the local control API.
@@ -118,11 +125,15 @@ func Default() *Config {
 			Codecs:          []string{"PCMU", "PCMA"},
 			DTMFPayloadType: 101,
 			RTPPorts:        "16384-16583",
+			DTMFMode:        "rfc4733",
 			Sim:             SimAudio{Input: "tone:1000"},
 		},
 		Calls: Calls{
-			RingTimeout:   30 * time.Second,
-			AnswerTimeout: 60 * time.Second,
+			RingTimeout:     30 * time.Second,
+			AnswerTimeout:   60 * time.Second,
+			MaxLines:        2,
+			Keepalive:       30 * time.Second,
+			SessionIDHeader: "X-Session-Id",
 		},
 		API: API{Listen: "127.0.0.1:8080"},
 	}

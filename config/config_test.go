@@ -82,12 +82,13 @@ func TestLoadExample(t *testing.T) {
 		Agent: Agent{SdkAppId: 1400000001, UserId: "agent1001@example.com"},
 		Board: "sim",
 		Audio: Audio{
-			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583",
+			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583", DTMFMode: "rfc4733",
 			Sim: SimAudio{Input: "tone:1000", Output: "run/heard.wav"},
 		},
-		Calls: Calls{RingTimeout: 30 * time.Second, AnswerTimeout: 60 * time.Second},
-		API:   API{Listen: "127.0.0.1:8080"},
-		File:  "examples/phone.yaml",
+		Calls: Calls{RingTimeout: 30 * time.Second, AnswerTimeout: 60 * time.Second, MaxLines: 2,
+			Keepalive: 30 * time.Second, SessionIDHeader: "X-Session-Id"},
+		API:  API{Listen: "127.0.0.1:8080"},
+		File: "examples/phone.yaml",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load(example):\n got %+v\nwant %+v", c, want)
@@ -324,7 +325,7 @@ func TestProblems(t *testing.T) {
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
 			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
-			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout); remove it or fix its spelling"}},
+			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},
 			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api); did you mean board?"}},
 		{"unknown key in sim", []string{"input: tone:1000", "input: tone:1000\n    Output: x.wav"},

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,28 @@ func (d *decoder) validate(c *Config, dir string) {
 	d.checkAudio(&c.Audio, dir)
 	d.checkPositive("calls.ring_timeout", int64(c.Calls.RingTimeout), "30s")
 	d.checkPositive("calls.answer_timeout", int64(c.Calls.AnswerTimeout), "60s")
+	if c.Calls.MaxLines < 1 || c.Calls.MaxLines > 8 {
+		d.add("calls.max_lines", "%d is out of range; use 1-8 (2 gives call waiting)", c.Calls.MaxLines)
+	}
+	if c.Calls.Keepalive < 0 {
+		d.add("calls.keepalive", "is negative; use a duration such as 30s, or 0 to turn it off")
+	}
+	if c.Calls.HoldMusic != "" {
+		if dir != "" && !filepath.IsAbs(c.Calls.HoldMusic) {
+			c.Calls.HoldMusic = filepath.Join(dir, c.Calls.HoldMusic)
+		}
+		if _, err := os.Stat(c.Calls.HoldMusic); err != nil {
+			d.add("calls.hold_music", "cannot read '%s' (%v); give a 16-bit PCM WAV file, or remove it for silence", c.Calls.HoldMusic, err)
+		}
+	}
+	if strings.ContainsAny(c.Calls.SessionIDHeader, " :\r\n\t") {
+		d.add("calls.session_id_header", "'%s' is not a header name; use e.g. X-Session-Id", c.Calls.SessionIDHeader)
+	}
+	switch c.Audio.DTMFMode {
+	case "rfc4733", "info", "both":
+	default:
+		d.add("audio.dtmf_mode", "'%s' is not supported; use rfc4733, info or both", c.Audio.DTMFMode)
+	}
 	d.checkAPI(&c.API)
 }
 

@@ -283,3 +283,12 @@ func (u *dut) wantEnded(id, reason string) event.Event {
 	}
 	return e
 }
+
+// waitLED waits until the panel's LED shows want.
+func (u *dut) waitLED(name, want string, timeout time.Duration) {
+	u.t.Helper()
+	waitFor(u.t, timeout, func() bool { return u.d.panel.board.Panel().LEDs[name] == want },
+		func() string {
+			return fmt.Sprintf("LED %s = %q, want %q", name, u.d.panel.board.Panel().LEDs[name], want)
+		})
+}

@@ -23,6 +23,7 @@ import (
 	"deskphone/config"
 	"deskphone/hal"
 	"deskphone/hal/sim"
+	"deskphone/hal/wav"
 	"deskphone/phone"
 	"deskphone/phone/control"
 	"deskphone/phone/event"
@@ -89,6 +90,14 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	if err != nil {
 		board.Close()
 		return nil, err
+	}
+	if cfg.Calls.HoldMusic != "" {
+		a, err := wav.ReadFile(cfg.Calls.HoldMusic)
+		if err != nil {
+			board.Close()
+			return nil, fmt.Errorf("calls.hold_music: %w", err)
+		}
+		p.SetHoldMusic(a.Mono(), a.Rate)
 	}
 	ln, err := net.Listen("tcp", cfg.API.Listen)
 	if err != nil {

@@ -2,48 +2,76 @@ package phone
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	"deskphone/phone/event"
 	"deskphone/phone/media"
-	"deskphone/phone/sipua"
+	"deskphone/phone/signal"
 )
 
-// onInvite takes a new inbound call: it rings until the agent answers or
-// rejects, the caller cancels, or calls.ring_timeout passes.
-func (p *Phone) onInvite(in *sipua.Incoming) {
+// onIncoming takes a new inbound call: it rings until the agent answers or
+// rejects, the caller cancels, or calls.ring_timeout passes. A call beyond
+// calls.max_lines is refused with 486 and still reported as a session that
+// ends, so no call disappears silently.
+func (p *Phone) onIncoming(in signal.Incoming) {
 	desc, err := media.ParseDescription(in.SDP())
 	if err == nil {
 		_, err = media.Negotiate(desc, p.codecs) // can we answer at all?
 	}
 	if err != nil {
-		p.publishWarning(ErrRTCEnterRoomFailed, "rejected an incoming call with no usable audio: "+err.Error(), in.FromUser())
-		go func() { _ = in.Reject(488, "Not Acceptable Here") }()
+		p.publishWarning(ErrRTCEnterRoomFailed, "rejected an incoming call with no usable audio: "+err.Error(), in.Caller().User)
+		in.Reject(488, "Not Acceptable Here")
 		return
 	}
-	p.mu.Lock()
-	if busy := p.busyLocked(); busy != nil {
-		p.mu.Unlock()
-		p.publishWarning(486, "rejected a call from "+in.FromUser()+" while in another call", busy.ID)
-		go func() { _ = in.Reject(486, "Busy Here") }()
+	if p.replaceCall(in, desc) {
 		return
 	}
+	caller, callee := in.Caller(), in.Callee()
 	s := &Session{
-		ID: newSessionID(), Direction: CallIn, Caller: in.FromUser(), Callee: p.cfg.Account.User,
-		PeerName: in.FromName(), UUI: decodeUUI(in.Header("User-to-User")),
+		ID: p.inboundSessionID(in), Direction: CallIn, Caller: caller.User, Callee: callee.User,
+		PeerName: caller.Name, UUI: decodeUUI(in.Header("User-to-User")),
 		started: time.Now(), p: p, done: make(chan struct{}), state: StateRinging,
-		incoming: in, decide: make(chan decision),
+		in: in, decided: make(chan struct{}), sdpVersion: 1,
 	}
-	p.sessions[s.ID] = s
-	p.mu.Unlock()
-
-	if err := in.Ring(); err != nil {
-		p.log.Warn("180 Ringing failed", "error", err)
+	if s.Callee == "" {
+		s.Callee = p.cfg.Account.User
 	}
+	if err := p.addSession(s, true); err != nil {
+		in.Reject(486, "Busy Here")
+		p.bus.Publish(event.NewSession, s.info())
+		s.state = StateEnded
+		msg := fmt.Sprintf("missed call: all %d lines were busy (answered 486 Busy Here)", p.cfg.Calls.MaxLines)
+		p.bus.Publish(event.Ended, Ended{Reason: EndTimeout, ReasonMessage: msg, SessionID: s.ID, SIPCode: 486})
+		p.publishWebEnded(s, EndTimeout)
+		close(s.done)
+		return
+	}
+	in.Ring()
 	p.bus.Publish(event.NewSession, s.info())
-	go p.ring(s, desc)
+	p.publishWeb(event.WebCallIn, map[string]any{
+		"sessionId": s.ID, "type": "phone", "timeout": int(p.cfg.Calls.RingTimeout / time.Second),
+		"calleePhoneNumber": s.Callee, "callerPhoneNumber": s.Caller, "remark": s.Remark, "serverType": ServerType,
+	})
+	go s.ring(desc)
+}
+
+// inboundSessionID is the contact center's session id when its INVITE
+// carries one, else a new one.
+func (p *Phone) inboundSessionID(in signal.Incoming) string {
+	if h := p.cfg.Calls.SessionIDHeader; h != "" {
+		if v := strings.TrimSpace(in.Header(h)); v != "" && len(v) <= 128 && !strings.ContainsAny(v, " \t\r\n") {
+			p.mu.Lock()
+			_, taken := p.sessions[v]
+			p.mu.Unlock()
+			if !taken {
+				return v
+			}
+		}
+	}
+	return newSessionID()
 }
 
 // decodeUUI reads an RFC 7433 User-to-User value ("hex;encoding=hex").
@@ -60,72 +88,105 @@ func decodeUUI(v string) string {
 	return strings.TrimSpace(data)
 }
 
-func (p *Phone) ring(s *Session, offer *media.Description) {
-	in := s.incoming
-	timer := time.NewTimer(p.cfg.Calls.RingTimeout)
+// ring waits for the caller to give up or the ring timeout; the agent's
+// answer or reject closes s.decided.
+func (s *Session) ring(offer *media.Description) {
+	timer := time.NewTimer(s.p.cfg.Calls.RingTimeout)
 	defer timer.Stop()
-	for {
-		select {
-		case <-in.Canceled():
-			s.end(EndRemoteCancel, "the caller hung up before it was answered", 487)
-			return
-		case <-timer.C:
-			_ = in.Reject(480, "Temporarily Unavailable")
-			s.end(EndTimeout, "nobody answered in time", 480)
-			return
-		case d := <-s.decide:
-			if !d.answer {
-				s.mu.Lock()
-				s.localEnd = true
-				s.mu.Unlock()
-				err := in.Reject(603, "Decline")
-				d.result <- err
-				s.end(EndRejected, "the agent rejected the call", 603)
-				return
-			}
-			err := p.answer(s, offer)
-			d.result <- err
-			if err != nil {
-				if e, ok := err.(*Error); ok && e.Code == ErrAnswerFailure {
-					return // ended inside answer
-				}
-				continue // e.g. no free RTP port: keep ringing
-			}
-			s.waitEnd(s.call)
-			return
+	select {
+	case <-s.decided:
+	case <-s.in.Canceled():
+		s.mu.Lock()
+		ringing := s.state == StateRinging
+		s.mu.Unlock()
+		if ringing {
+			s.finish(EndRemoteCancel, "the caller hung up before it was answered", 487)
+		}
+	case <-timer.C:
+		s.mu.Lock()
+		ringing := s.state == StateRinging
+		s.mu.Unlock()
+		if ringing && s.finish(EndTimeout, "nobody answered in time", 480) {
+			s.in.Reject(480, "Temporarily Unavailable")
 		}
 	}
 }
 
-// answer sends 200 OK with our SDP answer and starts media.
-func (p *Phone) answer(s *Session, offer *media.Description) error {
-	p.mu.Lock()
-	ua := p.ua
-	p.mu.Unlock()
-	conn, err := p.ports.listen(ua.Host())
+// Answer picks up a ringing inbound call. The call being talked on, if
+// any, is put on hold (call waiting). It returns at once.
+func (p *Phone) Answer(sessionID string) error {
+	s, err := p.session(sessionID, StateRinging)
 	if err != nil {
+		return err
+	}
+	calls := p.signalling()
+	s.mu.Lock()
+	if s.state != StateRinging || s.Direction != CallIn {
+		st := s.state
+		s.mu.Unlock()
+		return newError(ErrAnswerFailure, "session %s is not ringing (it is %s %s)", s.ID, s.Direction, st)
+	}
+	offer, err := media.ParseDescription(s.in.SDP())
+	if err != nil {
+		s.mu.Unlock()
+		return newError(ErrAnswerFailure, "the caller's offer cannot be read: %v", err)
+	}
+	conn, err := p.ports.listen(calls.Host())
+	if err != nil {
+		s.mu.Unlock()
 		return newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
-	body, neg, err := media.Answer(offer, p.codecs, ua.Host(), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), uint64(time.Now().UnixNano()))
+	body, neg, err := media.Answer(offer, p.codecs, calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), uint64(time.Now().UnixNano()))
 	if err != nil {
+		s.mu.Unlock()
 		conn.Close()
 		return newError(ErrRTCEnterRoomFailed, "cannot answer: %v", err)
 	}
-	call, err := s.incoming.Answer(body)
+	_ = s.moveLocked(StateAnswering)
+	close(s.decided)
+	s.localSDP, s.neg = body, neg
+	s.remoteHold = neg.Direction == media.RecvOnly || neg.Direction == media.Inactive
+	in := s.in
+	s.mu.Unlock()
+
+	p.holdOthers(s)
+	d, err := in.Answer(body, s)
 	if err != nil {
 		conn.Close()
-		s.end(EndError, "answering failed: "+err.Error(), 0)
+		s.finish(EndError, "answering failed: "+err.Error(), 0)
 		return newError(ErrAnswerFailure, "answering failed: %v", err)
 	}
 	s.mu.Lock()
-	s.call = call
-	s.mu.Unlock()
-	if err := s.startMedia(conn, neg); err != nil {
-		p.publishError(ErrRTCEnterRoomFailed, "media failed to start: "+err.Error(), s.ID)
-		s.hangup()
-		s.end(EndError, err.Error(), 0)
-		return newError(ErrAnswerFailure, "media failed to start: %v", err)
+	if s.state != StateAnswering { // ended meanwhile (caller cancelled, agent terminated)
+		s.mu.Unlock()
+		conn.Close()
+		s.bye(d)
+		return nil
 	}
-	s.connected()
+	s.dlg = d
+	_ = s.moveLocked(StateConnected)
+	s.accepted = time.Now()
+	s.mu.Unlock()
+	s.connected(conn, neg, d)
+	return nil
+}
+
+// Reject declines a ringing inbound call (603 Decline). The agent ended it,
+// so onEnded says LocalBye (Rejected is for the far end refusing).
+func (p *Phone) Reject(sessionID string) error {
+	s, err := p.session(sessionID, StateRinging)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ringing := s.state == StateRinging && s.Direction == CallIn
+	st := s.state
+	s.mu.Unlock()
+	if !ringing {
+		return newError(ErrAnswerFailure, "session %s is not ringing (it is %s %s)", s.ID, s.Direction, st)
+	}
+	if s.finish(EndLocalBye, "the agent rejected the call", 603) {
+		s.in.Reject(603, "Decline")
+	}
 	return nil
 }

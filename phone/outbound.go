@@ -1,7 +1,6 @@
 package phone
 
 import (
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,143 +10,184 @@ import (
 
 	"deskphone/phone/event"
 	"deskphone/phone/media"
-	"deskphone/phone/sipua"
-
-	"github.com/emiago/sipgo/sip"
+	"deskphone/phone/signal"
 )
 
+// maxUUI bounds the user data a call carries (RFC 7433 has no limit; the
+// contact center keeps it in the call record).
+const maxUUI = 4096
+
 // Call places a call (the SDK's call{to, remark, uui}) and returns its
-// session id at once; the outcome arrives as onAccepted / onEnded.
+// session id at once; the outcome arrives as onAccepted / onEnded. A call
+// that is being talked on is put on hold first.
 func (p *Phone) Call(to, remark, uui string) (string, error) {
-	if err := p.CheckLogin(); err != nil {
+	return p.call(to, remark, uui, "")
+}
+
+// call places a call; replaces is set when it replaces another dialog (we
+// are the transferee of an attended transfer).
+func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
+	if err := p.loggedIn(); err != nil {
 		return "", newError(ErrSIPBadRequest, "cannot call before login: %s", err.(*Error).Message)
 	}
-	p.mu.Lock()
-	ua := p.ua
-	if _, err := ua.RequestURI(to); err != nil {
-		p.mu.Unlock()
+	calls := p.signalling()
+	if calls == nil {
+		return "", newError(ErrSIPBadRequest, "cannot call before login")
+	}
+	if err := calls.CheckTarget(to); err != nil {
 		return "", newError(ErrSIPURIWrongFormat, "'to': %v", err)
 	}
-	if busy := p.busyLocked(); busy != nil {
-		p.mu.Unlock()
-		return "", newError(ErrSIPBadRequest, "already in a call (session %s): terminate it first", busy.ID)
+	if len(uui) > maxUUI {
+		return "", newError(ErrSIPBadRequest, "'uui' is %d bytes; at most %d fit in a call", len(uui), maxUUI)
+	}
+	if strings.ContainsAny(remark, "\r\n") {
+		return "", newError(ErrSIPBadRequest, "'remark' has a line break; give one line")
+	}
+	conn, err := p.ports.listen(calls.Host())
+	if err != nil {
+		return "", newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
 	s := &Session{
 		ID: newSessionID(), Direction: CallOut, Caller: p.cfg.Account.User, Callee: strings.TrimSpace(to),
-		Remark: remark, UUI: uui, started: time.Now(), p: p, done: make(chan struct{}), state: StateDialing,
+		Remark: remark, UUI: uui, started: time.Now(), p: p, done: make(chan struct{}),
+		state: StateDialing, conn: conn, sdpVersion: 1,
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	p.sessions[s.ID] = s
-	p.mu.Unlock()
-
+	s.localSDP, err = media.Offer(calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), uint64(time.Now().UnixNano()))
+	if err != nil {
+		conn.Close()
+		return "", newError(ErrRTCEnterRoomFailed, "%v", err)
+	}
+	if err := p.addSession(s, false); err != nil {
+		conn.Close()
+		return "", err
+	}
+	p.holdOthers(s)
 	p.bus.Publish(event.NewSession, s.info())
-	go p.dial(ctx, ua, s)
+	p.publishWeb(event.WebCallOuted, map[string]any{"sessionId": s.ID, "callerPhoneNumber": s.Caller, "calleePhoneNumber": s.Callee, "serverType": ServerType, "remark": s.Remark})
+
+	var hdrs []signal.Header
+	if uui != "" {
+		// RFC 7433 User-to-User, hex-encoded so any text survives.
+		hdrs = append(hdrs, signal.Header{Name: "User-to-User", Value: hex.EncodeToString([]byte(uui)) + ";encoding=hex"})
+	}
+	out, err := calls.Dial(signal.DialRequest{
+		To: s.Callee, SDP: s.localSDP, Headers: hdrs, Replaces: replaces, Timeout: p.cfg.Calls.AnswerTimeout, Handler: s,
+	}, s)
+	if err != nil {
+		s.fail(err)
+		return s.ID, nil
+	}
+	s.mu.Lock()
+	s.out = out
+	ended := s.state == StateEnded
+	s.mu.Unlock()
+	if ended { // terminated while the INVITE was being built
+		out.Cancel()
+	}
 	return s.ID, nil
 }
 
-// busyLocked is the live session, if any (one line per phone for now).
-func (p *Phone) busyLocked() *Session {
-	for _, s := range p.sessions {
-		return s
-	}
-	return nil
-}
-
-func (p *Phone) dial(ctx context.Context, ua *sipua.UA, s *Session) {
-	defer s.cancel()
-	conn, err := p.ports.listen(ua.Host())
-	if err != nil {
-		p.publishError(ErrRTCEnterRoomFailed, err.Error(), "")
-		s.end(EndError, err.Error(), 0)
-		return
-	}
-	offer, err := media.Offer(ua.Host(), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), uint64(time.Now().UnixNano()))
-	if err != nil {
-		conn.Close()
-		s.end(EndError, err.Error(), 0)
-		return
-	}
-	var headers []sip.Header
-	if s.UUI != "" {
-		// RFC 7433 User-to-User, hex-encoded so any text survives.
-		headers = append(headers, sip.NewHeader("User-to-User", hex.EncodeToString([]byte(s.UUI))+";encoding=hex"))
-	}
-	call, err := ua.Dial(ctx, sipua.DialOptions{
-		To:      s.Callee,
-		SDP:     offer,
-		Headers: headers,
-		Timeout: p.cfg.Calls.AnswerTimeout,
-		OnProgress: func(code int, reason string) {
-			if code == 180 || code == 183 {
-				s.setState(StateAlerting)
-				p.bus.Publish(event.Ringing, RingingInfo{SessionID: s.ID, Code: code})
-			}
-		},
-	})
-	if err != nil {
-		conn.Close()
-		p.dialFailed(s, err)
+// OnProgress is a provisional response to our INVITE (signal.DialEvents).
+func (s *Session) OnProgress(code int, reason string) {
+	if code != 180 && code != 183 {
 		return
 	}
 	s.mu.Lock()
-	s.call = call
-	local := s.localEnd
+	ok := s.state == StateDialing && s.moveLocked(StateAlerting) == nil
 	s.mu.Unlock()
-	if local { // terminate raced with the 200 OK
-		s.hangup()
-		s.end(EndLocalBye, "the agent hung up", 0)
-		return
+	if ok {
+		s.p.bus.Publish(event.Ringing, RingingInfo{SessionID: s.ID, Code: code})
 	}
-	desc, err := media.ParseDescription(call.RemoteSDP)
-	var neg media.Negotiated
-	if err == nil {
-		neg, err = media.Negotiate(desc, p.codecs)
-	}
-	if err != nil {
-		conn.Close()
-		p.publishError(ErrRTCEnterRoomFailed, "the far end's answer has no usable audio: "+err.Error(), "")
-		s.hangup()
-		s.end(EndError, "no common codec: "+err.Error(), 0)
-		return
-	}
-	if err := s.startMedia(conn, neg); err != nil {
-		p.publishError(ErrRTCEnterRoomFailed, "media failed to start: "+err.Error(), "")
-		s.hangup()
-		s.end(EndError, err.Error(), 0)
-		return
-	}
-	s.connected()
-	s.waitEnd(call)
 }
 
-// dialFailed maps why an outbound call never connected to onEnded.
-func (p *Phone) dialFailed(s *Session, err error) {
-	var se *sipua.StatusError
+// OnAnswer: the far end answered (signal.DialEvents).
+func (s *Session) OnAnswer(d signal.Dialog) {
+	s.mu.Lock()
+	if s.state != StateDialing && s.state != StateAlerting {
+		s.mu.Unlock()
+		s.bye(d) // terminated meanwhile: hang up what answered
+		return
+	}
+	s.dlg = d
+	neg, err := negotiateAnswer(d.RemoteSDP(), s.p.codecs)
+	if err != nil {
+		s.mu.Unlock()
+		s.p.publishError(ErrRTCEnterRoomFailed, "the far end's answer has no usable audio: "+err.Error(), s.ID)
+		if s.finish(EndError, "no common codec: "+err.Error(), 0) {
+			s.bye(d)
+		}
+		return
+	}
+	s.neg = neg
+	s.remoteHold = neg.Direction == media.RecvOnly || neg.Direction == media.Inactive
+	_ = s.moveLocked(StateConnected)
+	s.accepted = time.Now()
+	conn := s.conn
+	s.conn = nil
+	s.mu.Unlock()
+	s.connected(conn, neg, d)
+}
+
+// connected starts media and announces the call (both directions).
+func (s *Session) connected(conn *net.UDPConn, neg media.Negotiated, d signal.Dialog) {
+	if err := s.startMedia(conn, neg); err != nil {
+		s.p.publishError(ErrRTCEnterRoomFailed, "media failed to start: "+err.Error(), s.ID)
+		if s.finish(EndError, err.Error(), 0) {
+			s.bye(d)
+		}
+		return
+	}
+	s.p.bus.Publish(event.Accepted, SessionRef{SessionID: s.ID})
+	if s.Direction == CallOut {
+		s.p.publishWeb(event.WebCalloutAccepted, map[string]any{"sessionId": s.ID})
+	} else {
+		s.p.publishWeb(event.WebUserAccessed, map[string]any{"sessionId": s.ID})
+	}
+	go s.keepalive(d)
+}
+
+func negotiateAnswer(body []byte, codecs []media.Codec) (media.Negotiated, error) {
+	desc, err := media.ParseDescription(body)
+	if err != nil {
+		return media.Negotiated{}, err
+	}
+	return media.Negotiate(desc, codecs)
+}
+
+// OnFail: the call never connected (signal.DialEvents).
+func (s *Session) OnFail(err error) { s.fail(err) }
+
+func (s *Session) fail(err error) {
+	p := s.p
+	var se *signal.StatusError
 	switch {
-	case errors.Is(err, sipua.ErrCanceled):
-		s.end(EndLocalBye, "the agent hung up before it was answered", 487)
-	case errors.Is(err, sipua.ErrTimeout):
-		s.end(EndTimeout, "nobody answered in time", 0)
+	case errors.Is(err, signal.ErrCanceled):
+		s.finish(EndLocalBye, "the agent hung up before it was answered", 487)
+	case errors.Is(err, signal.ErrTimeout):
+		s.finish(EndTimeout, "nobody answered in time", 0)
 	case errors.As(err, &se):
 		switch se.Code {
 		case 486, 600, 603:
-			s.end(EndRejected, fmt.Sprintf("the other party rejected the call (%d %s)", se.Code, se.Reason), se.Code)
+			s.finish(EndRejected, fmt.Sprintf("the other party rejected the call (%d %s)", se.Code, se.Reason), se.Code)
 		case 408, 480:
-			s.end(EndTimeout, fmt.Sprintf("nobody answered (%d %s)", se.Code, se.Reason), se.Code)
+			s.finish(EndTimeout, fmt.Sprintf("nobody answered (%d %s)", se.Code, se.Reason), se.Code)
 		default:
 			msg := fmt.Sprintf("call failed: %d %s", se.Code, se.Reason)
 			if se.Code == 404 || se.Code == 484 || se.Code == 604 {
 				msg = fmt.Sprintf("number %s does not exist (%d %s)", s.Callee, se.Code, se.Reason)
 			}
-			p.publishError(se.Code, msg, s.ID)
-			s.end(EndError, msg, se.Code)
+			if s.State() != StateEnded {
+				p.publishError(se.Code, msg, s.ID)
+			}
+			s.finish(EndError, msg, se.Code)
 		}
-	case errors.Is(err, sipua.ErrBadURI):
+	case errors.Is(err, signal.ErrBadURI):
 		p.publishError(ErrSIPURIWrongFormat, err.Error(), s.ID)
-		s.end(EndError, err.Error(), 0)
+		s.finish(EndError, err.Error(), 0)
 	default:
-		p.publishError(ErrSIPRequestTimeout, "call failed: "+err.Error(), s.ID)
-		s.end(EndError, err.Error(), 0)
+		if s.State() != StateEnded {
+			p.publishError(ErrSIPRequestTimeout, "call failed: "+err.Error(), s.ID)
+		}
+		s.finish(EndError, err.Error(), 0)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"deskphone/hal"
 	"deskphone/phone/event"
 	"deskphone/phone/media"
+	"deskphone/phone/signal"
 	"deskphone/phone/sipua"
 )
 
@@ -31,9 +32,15 @@ type Phone struct {
 
 	mu       sync.Mutex
 	ua       *sipua.UA
+	calls    signal.Calls // the UA in the product, a fake in tests
 	reg      *sipua.Registration
 	sessions map[string]*Session
 	closed   bool
+	music    []int16 // calls.hold_music, mono
+	musicHz  int
+	// loggedIn is CheckLogin; tests of the state machine replace it.
+	loggedIn func() error
+	byes     sync.WaitGroup // BYEs still going out
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -54,7 +61,7 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 		codecs = append(codecs, c)
 	}
 	lo, hi := cfg.Audio.RTPPortRange()
-	return &Phone{
+	p := &Phone{
 		cfg:      cfg,
 		audio:    audio,
 		bus:      bus,
@@ -62,7 +69,63 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 		codecs:   codecs,
 		ports:    newPortPool(lo, hi),
 		sessions: map[string]*Session{},
-	}, nil
+	}
+	p.loggedIn = p.CheckLogin
+	return p, nil
+}
+
+// SetHoldMusic sets what a held far end hears (mono PCM at rate Hz).
+func (p *Phone) SetHoldMusic(pcm []int16, rate int) {
+	p.mu.Lock()
+	p.music, p.musicHz = pcm, rate
+	p.mu.Unlock()
+}
+
+// holdSource is a fresh player of the hold music at the codec's rate.
+func (p *Phone) holdSource(rate int) media.AudioSource {
+	p.mu.Lock()
+	pcm, hz := p.music, p.musicHz
+	p.mu.Unlock()
+	return media.NewLoopSource(pcm, hz, rate)
+}
+
+// signalling is the call side of the SIP stack (nil before login).
+func (p *Phone) signalling() signal.Calls {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls
+}
+
+// addSession registers a new session if a line is free.
+func (p *Phone) addSession(s *Session, inbound bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.sessions); n >= p.cfg.Calls.MaxLines {
+		return newError(ErrSIPBadRequest, "all %d lines are in use: end a call first (calls.max_lines)", n)
+	}
+	p.sessions[s.ID] = s
+	return nil
+}
+
+func (p *Phone) removeSession(s *Session) {
+	p.mu.Lock()
+	if p.sessions[s.ID] == s {
+		delete(p.sessions, s.ID)
+	}
+	p.mu.Unlock()
+}
+
+// publishWeb publishes one of the web SDK's call events (§4.3).
+func (p *Phone) publishWeb(name string, data map[string]any) { p.bus.Publish(name, data) }
+
+// publishWebEnded is the web SDK's sessionEnded: closeBy says who ended it
+// (seat = the agent, client = the customer, timer = a timeout).
+func (p *Phone) publishWebEnded(s *Session, reason string) {
+	closeBy := map[string]string{
+		EndLocalBye: "seat", EndRemoteBye: "client", EndRejected: "client",
+		EndRemoteCancel: "client", EndTimeout: "timer", EndError: "admin",
+	}[reason]
+	p.publishWeb(event.WebSessionEnded, map[string]any{"sessionId": s.ID, "closeBy": closeBy, "mainReason": reason})
 }
 
 // Bus is the phone's event stream.
@@ -100,8 +163,9 @@ func (p *Phone) startUA() (*sipua.UA, error) {
 	if err != nil {
 		return nil, newError(ErrUnregistFailure, "%v", err)
 	}
-	ua.OnInvite(p.onInvite)
+	ua.OnIncoming(p.onIncoming)
 	p.ua = ua
+	p.calls = ua
 	return ua, nil
 }
 
@@ -195,6 +259,7 @@ func (p *Phone) Logout(ctx context.Context) error {
 	for _, s := range p.sessionList() {
 		_ = p.Terminate(s.ID)
 	}
+	p.waitByes(ctx)
 	p.mu.Lock()
 	reg := p.reg
 	p.reg = nil
@@ -218,7 +283,7 @@ func (p *Phone) Close(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
 	ua := p.ua
-	p.ua = nil
+	p.ua, p.calls = nil, nil
 	p.mu.Unlock()
 	if ua != nil {
 		err = errors.Join(err, ua.Close())
@@ -267,6 +332,16 @@ func (p *Phone) sessionList() []*Session {
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].started.Before(list[j].started) })
 	return list
+}
+
+// waitByes lets the BYEs of just-ended calls go out (bounded by ctx).
+func (p *Phone) waitByes(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { p.byes.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // waitSessions waits for ending sessions to finish (bounded by ctx).

@@ -12,19 +12,11 @@ import (
 	"deskphone/hal"
 	"deskphone/phone/event"
 	"deskphone/phone/media"
-	"deskphone/phone/sipua"
-)
-
-// Session states.
-const (
-	StateDialing   = "dialing"   // outbound: INVITE sent
-	StateAlerting  = "alerting"  // outbound: the far end rings (180/183)
-	StateRinging   = "ringing"   // inbound: our phone rings
-	StateConnected = "connected" // answered, media flowing
-	StateEnded     = "ended"
+	"deskphone/phone/signal"
 )
 
 // Session is one call from first ring to hang-up (the SDK's SessionId).
+// The fields above mu never change after the session is published.
 type Session struct {
 	ID        string
 	Direction string
@@ -38,39 +30,51 @@ type Session struct {
 	p    *Phone
 	done chan struct{} // closed once onEnded is out
 
-	mu        sync.Mutex
-	state     string
-	accepted  time.Time
-	muted     bool
-	localEnd  bool // the agent ended it (BYE, CANCEL or reject)
-	cancel    context.CancelFunc
-	incoming  *sipua.Incoming
-	decide    chan decision // inbound: answer or reject
-	call      *sipua.Call
-	stream    *media.Stream
-	capture   hal.Capture
-	playback  hal.Playback
-	endedOnce sync.Once
+	mu         sync.Mutex // never held across I/O
+	state      CallState
+	remoteHold bool // the far end holds us (also while we hold it)
+	accepted   time.Time
+	muted      bool
+	note       string // last transfer progress or error, for the display
+	out        signal.Outgoing
+	in         signal.Incoming
+	dlg        signal.Dialog
+	conn       *net.UDPConn // our RTP socket until the stream owns it
+	localSDP   []byte       // our latest SDP (sendrecv); direction is set per offer
+	lastAnswer []byte       // our answer to the far end's latest offer
+	sdpVersion uint64
+	neg        media.Negotiated
+	stream     *media.Stream
+	capture    hal.Capture
+	playback   hal.Playback
+	decided    chan struct{} // inbound: answered or rejected, the ring timer stops
+	xfer       *transfer
 }
 
-type decision struct {
-	answer bool
-	result chan error
-}
-
-// SessionState is a session as the control API shows it.
+// SessionState is a session as the control API and the display see it.
 type SessionState struct {
-	SessionID        string `json:"sessionId"`
-	SessionDirection string `json:"sessionDirection"`
-	State            string `json:"state"`
-	Caller           string `json:"callerPhoneNumber"`
-	Callee           string `json:"calleePhoneNumber"`
-	PeerName         string `json:"peerName,omitempty"`
-	Remark           string `json:"remark,omitempty"`
-	Muted            bool   `json:"muted"`
-	StartTimestamp   int64  `json:"startTimestamp"`
-	AcceptTimestamp  int64  `json:"acceptTimestamp,omitempty"`
-	Codec            string `json:"codec,omitempty"`
+	SessionID        string    `json:"sessionId"`
+	SessionDirection string    `json:"sessionDirection"`
+	State            CallState `json:"state"`
+	RemoteHold       bool      `json:"remoteHold"`
+	Caller           string    `json:"callerPhoneNumber"`
+	Callee           string    `json:"calleePhoneNumber"`
+	PeerName         string    `json:"peerName,omitempty"`
+	Remark           string    `json:"remark,omitempty"`
+	UUI              string    `json:"uui,omitempty"`
+	Muted            bool      `json:"muted"`
+	Note             string    `json:"note,omitempty"`
+	StartTimestamp   int64     `json:"startTimestamp"`
+	AcceptTimestamp  int64     `json:"acceptTimestamp,omitempty"` // Unix ms
+	Codec            string    `json:"codec,omitempty"`
+}
+
+// Peer is the other party's number.
+func (st SessionState) Peer() string {
+	if st.SessionDirection == CallIn {
+		return st.Caller
+	}
+	return st.Callee
 }
 
 func newSessionID() string {
@@ -83,23 +87,24 @@ func (s *Session) snapshot() SessionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := SessionState{
-		SessionID: s.ID, SessionDirection: s.Direction, State: s.state,
-		Caller: s.Caller, Callee: s.Callee, PeerName: s.PeerName, Remark: s.Remark,
-		Muted: s.muted, StartTimestamp: s.started.Unix(),
+		SessionID: s.ID, SessionDirection: s.Direction, State: s.state, RemoteHold: s.remoteHold,
+		Caller: s.Caller, Callee: s.Callee, PeerName: s.PeerName, Remark: s.Remark, UUI: s.UUI,
+		Muted: s.muted, Note: s.note, StartTimestamp: s.started.UnixMilli(),
 	}
 	if !s.accepted.IsZero() {
-		st.AcceptTimestamp = s.accepted.Unix()
+		st.AcceptTimestamp = s.accepted.UnixMilli()
 	}
-	if s.stream != nil {
-		st.Codec = s.stream.Codec().Name()
+	if s.neg.Codec != nil {
+		st.Codec = s.neg.Codec.Name()
 	}
 	return st
 }
 
-func (s *Session) setState(state string) {
+// State is the session's current state.
+func (s *Session) State() CallState {
 	s.mu.Lock()
-	s.state = state
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	return s.state
 }
 
 func (s *Session) info() SessionInfo {
@@ -110,116 +115,191 @@ func (s *Session) info() SessionInfo {
 	}
 }
 
-// startMedia opens the sound devices and the RTP stream for a negotiated
-// call. A sound device that fails is reported and replaced by silence: the
-// call goes on.
+// nextSDP builds our SDP with direction dir; the version moves only when
+// the body changes, so a session refresh repeats it exactly.
+func (s *Session) sdpLocked(dir string) ([]byte, error) {
+	body, err := media.Reshape(s.localSDP, dir, s.sdpVersion)
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// startMediaLocked-free: opens the sound devices and the RTP stream for a
+// negotiated call. A sound device that fails is reported and replaced by
+// silence: the call goes on. Called without s.mu.
 func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
 	p := s.p
 	rate := neg.Codec.SampleRate()
 	frame := rate / 50 // 20 ms
-	var src media.AudioSource
-	var sink media.AudioSink
+	var (
+		src  media.AudioSource
+		sink media.AudioSink
+		capt hal.Capture
+		pb   hal.Playback
+	)
 	if p.audio != nil {
 		if c, err := p.audio.OpenCapture(rate, frame); err != nil {
 			p.publishError(ErrMicStartFail, fmt.Sprintf("microphone failed to start: %v", err), "the call goes on without it")
 		} else {
-			s.capture, src = c, c
+			capt, src = c, c
 		}
-		if pb, err := p.audio.OpenPlayback(rate, frame); err != nil {
+		if b, err := p.audio.OpenPlayback(rate, frame); err != nil {
 			p.publishError(ErrSpeakerStartFail, fmt.Sprintf("speaker failed to start: %v", err), "the call goes on without it")
 		} else {
-			s.playback, sink = pb, pb
+			pb, sink = b, b
 		}
 	}
 	st, err := media.NewStream(media.StreamConfig{
-		Conn:            conn,
-		Remote:          neg.Remote,
-		Codec:           neg.Codec,
-		PayloadType:     neg.PayloadType,
-		DTMFPayloadType: neg.DTMFPayloadType,
-		Source:          src,
-		Sink:            sink,
-		OnDTMF: func(d rune) {
-			p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)})
-		},
+		Conn: conn, Remote: neg.Remote, Codec: neg.Codec,
+		PayloadType: neg.PayloadType, DTMFPayloadType: neg.DTMFPayloadType,
+		Source: src, Sink: sink,
+		OnDTMF: func(d rune) { p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)}) },
 		Logger: p.log.With("part", "media", "session", s.ID),
 	})
 	if err != nil {
-		s.closeDevices()
+		closeDevices(capt, pb)
+		conn.Close()
 		return err
 	}
 	s.mu.Lock()
-	s.stream = st
-	muted := s.muted
+	if s.state == StateEnded { // ended while the devices opened
+		s.mu.Unlock()
+		_ = st.Close()
+		closeDevices(capt, pb)
+		return nil
+	}
+	s.stream, s.capture, s.playback = st, capt, pb
+	s.applyMediaLocked()
 	s.mu.Unlock()
-	st.SetMuted(muted)
 	st.Start()
 	return nil
 }
 
-func (s *Session) closeDevices() {
-	if s.capture != nil {
-		_ = s.capture.Close()
-	}
-	if s.playback != nil {
-		_ = s.playback.Close()
-	}
-}
-
-// connected marks the session answered and publishes onAccepted.
-func (s *Session) connected() {
-	s.mu.Lock()
-	s.state = StateConnected
-	s.accepted = time.Now()
-	s.mu.Unlock()
-	s.p.bus.Publish(event.Accepted, SessionRef{SessionID: s.ID})
-}
-
-// waitEnd blocks until the dialog ends and reports who ended it.
-func (s *Session) waitEnd(call *sipua.Call) {
-	<-call.Done()
-	s.mu.Lock()
-	local := s.localEnd
-	s.mu.Unlock()
-	if local {
-		s.end(EndLocalBye, "the agent hung up", 0)
-	} else {
-		s.end(EndRemoteBye, "the other party hung up", 0)
-	}
-}
-
-// end stops media, removes the session and publishes onEnded once.
-func (s *Session) end(reason, msg string, code int) {
-	s.endedOnce.Do(func() {
-		s.mu.Lock()
-		s.state = StateEnded
-		st := s.stream
-		s.mu.Unlock()
-		if st != nil {
-			_ = st.Close()
-		}
-		s.closeDevices()
-		s.p.mu.Lock()
-		delete(s.p.sessions, s.ID)
-		s.p.mu.Unlock()
-		s.p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code})
-		close(s.done)
-	})
-}
-
-// hangup sends BYE on an established call.
-func (s *Session) hangup() {
-	s.mu.Lock()
-	s.localEnd = true
-	call := s.call
-	s.mu.Unlock()
-	if call == nil {
+// applyMediaLocked sets the stream's direction, mute and music from the state.
+func (s *Session) applyMediaLocked() {
+	st := s.stream
+	if st == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := call.Hangup(ctx); err != nil {
-		s.p.log.Warn("BYE was not answered; ending the call locally", "session", s.ID, "error", err)
-		s.end(EndLocalBye, "the agent hung up (the far end did not confirm)", 0)
+	weHold := s.state == StateHeld || s.state == StateResuming || (s.state == StateTransferring && s.xfer != nil && s.xfer.wasHeld)
+	dir := media.SendRecv
+	switch {
+	case weHold && s.remoteHold:
+		dir = media.Inactive
+	case weHold:
+		dir = media.SendOnly
+	case s.remoteHold:
+		dir = media.RecvOnly
 	}
+	st.SetDirection(dir)
+	st.SetMuted(s.muted)
+	if weHold && s.neg.Codec != nil {
+		st.SetHoldSource(s.p.holdSource(s.neg.Codec.SampleRate()))
+	} else {
+		st.SetHoldSource(nil)
+	}
+}
+
+func closeDevices(c hal.Capture, p hal.Playback) {
+	if c != nil {
+		_ = c.Close()
+	}
+	if p != nil {
+		_ = p.Close()
+	}
+}
+
+// finish ends the session once: media stops, the session leaves the phone
+// and onEnded goes out. It reports false if the session had already ended.
+// Network clean-up (BYE, CANCEL, a final response) is the caller's, and
+// never waited for here.
+func (s *Session) finish(reason, msg string, code int) bool {
+	s.mu.Lock()
+	if s.state == StateEnded {
+		s.mu.Unlock()
+		return false
+	}
+	s.state = StateEnded
+	st, capt, pb, conn := s.stream, s.capture, s.playback, s.conn
+	s.stream, s.capture, s.playback, s.conn = nil, nil, nil, nil
+	if s.decided != nil {
+		select {
+		case <-s.decided:
+		default:
+			close(s.decided)
+		}
+	}
+	s.mu.Unlock()
+	if st != nil {
+		_ = st.Close()
+	} else if conn != nil {
+		conn.Close()
+	}
+	closeDevices(capt, pb)
+	s.p.removeSession(s)
+	s.p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code})
+	s.p.publishWebEnded(s, reason)
+	close(s.done)
+	return true
+}
+
+// bye hangs up an established dialog in the background.
+func (s *Session) bye(d signal.Dialog) {
+	if d == nil {
+		return
+	}
+	s.p.byes.Add(1)
+	go func() {
+		defer s.p.byes.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+		defer cancel()
+		if err := d.Bye(ctx); err != nil {
+			s.p.log.Warn("BYE was not confirmed", "session", s.ID, "error", err)
+		}
+	}()
+}
+
+// keepalive pings the far end inside the dialog: a far end that stops
+// answering (crashed, stopped, unplugged) ends the call with Error.
+func (s *Session) keepalive(d signal.Dialog) {
+	every := s.p.cfg.Calls.Keepalive
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	misses := 0
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-d.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), max(every, 2*time.Second))
+		err := d.Ping(ctx)
+		cancel()
+		switch {
+		case err == nil:
+			misses = 0
+			continue
+		case isStatus(err, 481) || isStatus(err, 408):
+		default:
+			if misses++; misses < 2 {
+				continue
+			}
+		}
+		s.p.publishError(ErrSIPRequestTimeout, "the far end stopped answering: "+err.Error(), s.ID)
+		if s.finish(EndError, "the far end stopped answering ("+err.Error()+")", 408) {
+			s.bye(d)
+		}
+		return
+	}
+}
+
+func isStatus(err error, code int) bool {
+	se, ok := err.(*signal.StatusError)
+	return ok && se.Code == code
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"deskphone/phone"
+	"deskphone/phone/event"
 )
 
 // Panel is the simulated board's front panel (nil on real hardware).
@@ -46,6 +47,9 @@ func New(p *phone.Phone, panel Panel, token string) *Server {
 	s.mux.HandleFunc("POST /v1/mute", s.session(p.Mute))
 	s.mux.HandleFunc("POST /v1/unmute", s.session(p.Unmute))
 	s.mux.HandleFunc("POST /v1/dtmf", s.dtmf)
+	s.mux.HandleFunc("POST /v1/hold", s.session(p.Hold))
+	s.mux.HandleFunc("POST /v1/unhold", s.session(p.Unhold))
+	s.mux.HandleFunc("POST /v1/transfer", s.transfer)
 	s.mux.HandleFunc("GET /v1/events", s.events)
 	s.mux.HandleFunc("GET /v1/panel", s.getPanel)
 	s.mux.HandleFunc("POST /v1/panel/press", s.press)
@@ -60,12 +64,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="deskphone"`)
-			writeError(w, http.StatusUnauthorized, 401, "missing or wrong bearer token: send 'Authorization: Bearer <api.token>'")
+			writeError(w, http.StatusUnauthorized, ErrAPIToken, "control API: missing or wrong bearer token: send 'Authorization: Bearer <api.token>' (this is not a SIP 401)")
 			return
 		}
 	}
 	s.mux.ServeHTTP(w, r)
 }
+
+// ErrAPIToken is the control API's own "wrong bearer token" code, distinct
+// from SIP's 401 (wrong SIP password).
+const ErrAPIToken = -10401
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -88,7 +96,7 @@ func writeResult(w http.ResponseWriter, err error, ok any) {
 		writeJSON(w, http.StatusBadRequest, e)
 		return
 	}
-	writeError(w, http.StatusInternalServerError, -1, err.Error())
+	writeError(w, http.StatusBadRequest, phone.ErrSIPBadRequest, err.Error())
 }
 
 // decode reads a JSON body into v; an empty body leaves v as it is.
@@ -160,6 +168,27 @@ func (s *Server) session(f func(string) error) http.HandlerFunc {
 	}
 }
 
+func (s *Server) transfer(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		SessionID        string `json:"sessionId"`
+		To               string `json:"to"`
+		ConsultSessionID string `json:"consultSessionId"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	switch {
+	case req.To != "" && req.ConsultSessionID != "":
+		writeError(w, http.StatusBadRequest, phone.ErrSIPBadRequest, "give either 'to' (blind transfer) or 'consultSessionId' (attended), not both")
+	case req.ConsultSessionID != "":
+		writeResult(w, s.phone.TransferAttended(req.SessionID, req.ConsultSessionID), okBody)
+	case req.To != "":
+		writeResult(w, s.phone.Transfer(req.SessionID, req.To), okBody)
+	default:
+		writeError(w, http.StatusBadRequest, phone.ErrSIPBadRequest, "give 'to' (blind transfer) or 'consultSessionId' (attended transfer)")
+	}
+}
+
 func (s *Server) dtmf(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		SessionID string `json:"sessionId"`
@@ -199,37 +228,5 @@ func (s *Server) press(w http.ResponseWriter, r *http.Request) {
 
 // events streams the bus as Server-Sent Events: event name = SDK callback.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, -1, "streaming is not supported by this connection")
-		return
-	}
-	ch, stop := s.phone.Bus().Subscribe(256)
-	defer stop()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": deskphone events\n\n")
-	fl.Flush()
-	keep := time.NewTicker(15 * time.Second)
-	defer keep.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-keep.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
-			fl.Flush()
-		case e, ok := <-ch:
-			if !ok {
-				return
-			}
-			data, err := json.Marshal(e.Data)
-			if err != nil {
-				continue
-			}
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Name, data)
-			fl.Flush()
-		}
-	}
+	event.ServeSSE(w, r, s.phone.Bus())
 }

@@ -29,6 +29,19 @@ const (
 	Ringing            = "onRinging"      // (phone) the far end is alerting (180/183)
 	Muted              = "onMuted"        // (phone) mute state changed
 	EventsLost         = "onEventsLost"   // (bus) this subscriber missed events; Data is Lost
+	Hold               = "onHold"         // (phone) a call was held or resumed, by us or the far end
+	Transfer           = "onTransfer"     // (phone) progress of a transfer (REFER/NOTIFY)
+)
+
+// The web SDK's call events (tccc-agent.md §4.3), published beside the
+// native ones so a workbench-style client sees the names it knows.
+const (
+	WebCallIn          = "callIn"
+	WebUserAccessed    = "userAccessed"
+	WebSessionEnded    = "sessionEnded"
+	WebCallOuted       = "callOuted"
+	WebCalloutAccepted = "calloutAccepted"
+	WebTransfer        = "transfer"
 )
 
 // DefaultReplay is how many recent events NewBus keeps for replay.

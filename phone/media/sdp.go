@@ -253,3 +253,29 @@ func marshalSession(ip string, sessionID uint64, media []*sdp.MediaDescription) 
 	}
 	return sd.Marshal()
 }
+
+// Reshape returns an SDP body with its audio direction set to dir and its
+// origin version set to version (RFC 3264 §8: a changed offer increments
+// it; a session refresh repeats the same body and version).
+func Reshape(body []byte, dir string, version uint64) ([]byte, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(string(body)); err != nil {
+		return nil, fmt.Errorf("media: cannot read our own SDP: %w", err)
+	}
+	sd.Origin.SessionVersion = version
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
+			continue
+		}
+		attrs := md.Attributes[:0]
+		for _, a := range md.Attributes {
+			switch a.Key {
+			case SendRecv, SendOnly, RecvOnly, Inactive:
+			default:
+				attrs = append(attrs, a)
+			}
+		}
+		md.Attributes = append(attrs, sdp.NewPropertyAttribute(dir))
+	}
+	return sd.Marshal()
+}

@@ -48,7 +48,10 @@ type Stream struct {
 
 	remote atomic.Pointer[netip.AddrPort]
 	muted  atomic.Bool
-	dtmf   *dtmfSender // nil when telephone-event was not negotiated
+	noSend atomic.Bool                  // direction: recvonly or inactive
+	noRecv atomic.Bool                  // direction: sendonly or inactive
+	hold   atomic.Pointer[sourceHolder] // music on hold replaces the source's audio
+	dtmf   *dtmfSender                  // nil when telephone-event was not negotiated
 
 	jbMu sync.Mutex
 	jb   JitterBuffer
@@ -170,6 +173,26 @@ func (s *Stream) SendDTMF(digits string) error {
 // SetMuted replaces the source's audio with encoded silence, so packets
 // keep flowing (NAT bindings and the far end's timing stay alive).
 func (s *Stream) SetMuted(muted bool) { s.muted.Store(muted) }
+
+// SetDirection applies an SDP direction (sendrecv, sendonly, recvonly,
+// inactive) to the stream: what it may send and what it plays.
+func (s *Stream) SetDirection(dir string) {
+	s.noSend.Store(dir == RecvOnly || dir == Inactive)
+	s.noRecv.Store(dir == SendOnly || dir == Inactive)
+}
+
+type sourceHolder struct{ src AudioSource }
+
+// SetHoldSource replaces the microphone's audio with src's (music on
+// hold) while keeping the device's pacing; nil restores the microphone.
+// src must not block: it is read once per frame after the device.
+func (s *Stream) SetHoldSource(src AudioSource) {
+	if src == nil {
+		s.hold.Store(nil)
+		return
+	}
+	s.hold.Store(&sourceHolder{src})
+}
 
 // SetRemote changes where packets are sent (re-INVITE, UPDATE). nil is
 // ignored.

@@ -45,6 +45,9 @@ func (s *Stream) playoutLoop() {
 			return
 		}
 		s.fillFrame(pl)
+		if s.noRecv.Load() {
+			clear(pl.frame) // sendonly/inactive: what arrives is not played
+		}
 		if sink == nil {
 			continue
 		}

@@ -70,8 +70,16 @@ func (s *Stream) sendLoop() {
 			}
 			clear(snd.pcm)
 		}
-		if s.muted.Load() {
+		if h := s.hold.Load(); h != nil {
+			if h.src.Read(snd.pcm) != nil {
+				clear(snd.pcm)
+			}
+		} else if s.muted.Load() {
 			clear(snd.pcm)
+		}
+		if s.noSend.Load() {
+			snd.ts += s.tsPerFrame // keep the clock running for when sending resumes
+			continue
 		}
 		s.sendFrame(snd)
 	}

@@ -1,28 +1,23 @@
 package sipua
 
 import (
-	"errors"
-	"fmt"
+	"deskphone/phone/signal"
 
 	"github.com/emiago/sipgo/sip"
 )
 
+// The stack's errors are the signalling contract's, so phone can test
+// against them without importing sipgo.
 var (
-	// ErrBadURI: what was dialled is not a number or a SIP URI.
-	ErrBadURI = errors.New("malformed SIP URI")
-	// ErrTimeout: no final answer in time.
-	ErrTimeout = errors.New("timed out")
-	// ErrCanceled: the call was cancelled before it was answered.
-	ErrCanceled = errors.New("cancelled")
+	ErrBadURI     = signal.ErrBadURI
+	ErrTimeout    = signal.ErrTimeout
+	ErrCanceled   = signal.ErrCanceled
+	ErrNoAck      = signal.ErrNoAck
+	ErrDialogGone = signal.ErrDialogGone
 )
 
 // StatusError is a final non-2xx SIP response.
-type StatusError struct {
-	Code   int
-	Reason string
-}
-
-func (e *StatusError) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Reason) }
+type StatusError = signal.StatusError
 
 func statusError(res *sip.Response) *StatusError {
 	return &StatusError{Code: int(res.StatusCode), Reason: res.Reason}

@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"deskphone/phone/signal"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -47,7 +50,8 @@ type UA struct {
 	listener interface{ Close() error }
 
 	mu       sync.Mutex
-	onInvite func(*Incoming)
+	onInvite func(signal.Incoming)
+	dialogs  map[string]*dialog
 }
 
 // New opens the local SIP socket and starts serving it.
@@ -65,14 +69,14 @@ func New(cfg Config) (*UA, error) {
 	if cfg.Transport != "udp" && cfg.Transport != "tcp" {
 		return nil, fmt.Errorf("sip transport %q is not supported: use udp or tcp", cfg.Transport)
 	}
-	u := &UA{cfg: cfg, log: cfg.Logger}
+	cfg.DisplayName = cleanDisplayName(cfg.DisplayName)
+	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}}
 
 	lhost, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("sip listen address %q: %w", cfg.Listen, err)
 	}
 	var localAddr string
-	ready := make(chan struct{})
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain))
 	if err != nil {
 		return nil, fmt.Errorf("sip stack: %w", err)
@@ -92,7 +96,7 @@ func New(cfg Config) (*UA, error) {
 		}
 		u.listener = pc
 		localAddr = pc.LocalAddr().String()
-		go func() { close(ready); _ = u.srv.ServeUDP(pc) }()
+		go func() { _ = u.srv.ServeUDP(pc) }()
 	case "tcp":
 		ln, err := net.Listen("tcp4", cfg.Listen)
 		if err != nil {
@@ -101,9 +105,17 @@ func New(cfg Config) (*UA, error) {
 		}
 		u.listener = ln
 		localAddr = ln.Addr().String()
-		go func() { close(ready); _ = u.srv.ServeTCP(ln) }()
+		go func() { _ = u.srv.ServeTCP(ln) }()
 	}
-	<-ready
+	if cfg.Transport == "udp" {
+		// ServeUDP puts the socket into sipgo's pool from its goroutine; a
+		// request sent before that would open a second socket on the same
+		// port and fail with "address already in use".
+		if err := waitConnection(u.srv.TransportLayer(), localAddr); err != nil {
+			u.Close()
+			return nil, err
+		}
+	}
 	_, ps, _ := net.SplitHostPort(localAddr)
 	u.port, _ = strconv.Atoi(ps)
 	u.host = lhost
@@ -134,17 +146,15 @@ func New(cfg Config) (*UA, error) {
 	u.dlgSrv = sipgo.NewDialogServerCache(u.cli, u.contact)
 
 	u.srv.OnInvite(u.handleInvite)
-	u.srv.OnAck(u.handleAck)
-	u.srv.OnBye(u.handleBye)
-	u.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
-	})
-	u.srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
-		// SIP INFO DTMF is not used (RFC 4733 is); accept so peers don't tear down.
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
-	})
+	u.srv.OnAck(u.handleInDialog)
+	for _, m := range []sip.RequestMethod{sip.BYE, sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY} {
+		u.srv.OnRequest(m, u.handleInDialog)
+	}
+	u.srv.OnOptions(u.handleOptions)
 	u.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil))
+		res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
+		res.AppendHeader(sip.NewHeader("Allow", allowed))
+		_ = tx.Respond(res)
 	})
 	return u, nil
 }
@@ -170,9 +180,9 @@ func (u *UA) AOR() sip.Uri {
 	return sip.Uri{Scheme: "sip", User: u.cfg.User, Host: u.cfg.Domain}
 }
 
-// OnInvite sets the handler for new inbound calls. The handler must not
+// OnIncoming sets the handler for new inbound calls. The handler must not
 // block; the Incoming is answered, rejected or ends by itself later.
-func (u *UA) OnInvite(f func(*Incoming)) {
+func (u *UA) OnIncoming(f func(signal.Incoming)) {
 	u.mu.Lock()
 	u.onInvite = f
 	u.mu.Unlock()
@@ -190,24 +200,57 @@ func (u *UA) Close() error {
 	return errors.Join(errs...)
 }
 
-func (u *UA) handleAck(req *sip.Request, tx sip.ServerTransaction) {
-	_ = u.dlgSrv.ReadAck(req, tx)
+// handleOptions answers OPTIONS: in a dialog through the dialog (so a
+// stale one gets 481), outside one with what the phone supports.
+func (u *UA) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if tag, _ := req.To().Params.Get("tag"); tag != "" {
+		u.handleInDialog(req, tx)
+		return
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", allowed))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", "replaces, timer"))
+	_ = tx.Respond(res)
 }
 
-func (u *UA) handleBye(req *sip.Request, tx sip.ServerTransaction) {
-	if err := u.dlgSrv.ReadBye(req, tx); err == nil {
-		return
+// waitConnection waits until the transport layer serves addr.
+func waitConnection(tl *sip.TransportLayer, addr string) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if c, err := tl.GetConnection("udp", addr); err == nil && c != nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the SIP socket %s did not start serving", addr)
+		}
+		time.Sleep(time.Millisecond)
 	}
-	if err := u.dlgCli.ReadBye(req, tx); err == nil {
-		return
-	}
-	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+}
+
+// cleanDisplayName drops what cannot stand in a quoted display name.
+func cleanDisplayName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// CheckTarget validates what the user dialled (signal.Calls).
+func (u *UA) CheckTarget(to string) error {
+	_, err := u.RequestURI(to)
+	return err
 }
 
 // RequestURI turns what the user dialled into a SIP URI: a bare number or
 // name goes to the account's domain; "sip:user@host" is taken as is.
 func (u *UA) RequestURI(to string) (sip.Uri, error) {
 	var uri sip.Uri
+	if strings.IndexFunc(to, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return uri, fmt.Errorf("%w: %q has control characters (CR, LF, tab …): give a number or sip:user@host", ErrBadURI, to)
+	}
 	to = strings.TrimSpace(to)
 	if to == "" {
 		return uri, fmt.Errorf("%w: the number to call is empty", ErrBadURI)

@@ -23,32 +23,28 @@ type Front interface {
 	hal.Hook
 }
 
-// UI runs one phone's front panel.
+// UI runs one phone's front panel. What it shows of a call is read from
+// the phone's state on every render; it keeps only what is its own: the
+// digits being typed, the digits of this call, and the last notice.
 type UI struct {
 	p     *phone.Phone
 	front Front
 	now   func() time.Time
 
-	mu       sync.Mutex
-	reg      phone.RegistrationInfo
-	dial     string // digits typed while idle
-	sess     *phone.SessionInfo
-	state    string // phone.State* of sess
-	alerting bool
-	accepted time.Time
-	muted    bool
-	digits   string // DTMF typed or received in this call
-	notice   string // last end reason or error, shown while idle
+	mu     sync.Mutex
+	dial   string            // digits typed while idle
+	digits map[string]string // DTMF typed or received, per session
+	notice string            // last end reason or error, shown while idle
 }
 
 // New builds the UI; Run starts it.
 func New(p *phone.Phone, front Front) *UI {
-	return &UI{p: p, front: front, now: time.Now, reg: phone.RegistrationInfo{State: "unregistered"}}
+	return &UI{p: p, front: front, now: time.Now, digits: map[string]string{}}
 }
 
 // Run handles keys and events until ctx ends.
 func (u *UI) Run(ctx context.Context) {
-	events, stop := u.p.Bus().Subscribe(64)
+	events, stop := u.p.Bus().Subscribe(256)
 	defer stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -70,10 +66,7 @@ func (u *UI) Run(ctx context.Context) {
 			}
 			u.apply(e)
 		case <-tick.C:
-			u.mu.Lock()
-			live := u.state == phone.StateConnected
-			u.mu.Unlock()
-			if !live {
+			if len(u.p.State().Sessions) == 0 {
 				continue // only the call timer changes by itself
 			}
 		}
@@ -81,46 +74,76 @@ func (u *UI) Run(ctx context.Context) {
 	}
 }
 
-// key acts on one key press, depending on the call state.
+// focus is the call the keys act on and the display shows: a ringing call
+// first (so it can be answered), then the one being talked on.
+func focus(list []phone.SessionState) (f *phone.SessionState, others []phone.SessionState) {
+	rank := func(st phone.CallState) int {
+		switch st {
+		case phone.StateRinging:
+			return 0
+		case phone.StateConnected, phone.StateRemoteHeld, phone.StateDialing, phone.StateAlerting,
+			phone.StateAnswering, phone.StateResuming, phone.StateTransferring:
+			return 1
+		}
+		return 2
+	}
+	best := -1
+	for i := range list {
+		if best < 0 || rank(list[i].State) < rank(list[best].State) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	for i := range list {
+		if i != best {
+			others = append(others, list[i])
+		}
+	}
+	return &list[best], others
+}
+
+// key acts on one key press, depending on the focused call.
 func (u *UI) key(k hal.Key) {
-	u.mu.Lock()
-	sess, state, dial := u.sess, u.state, u.dial
-	u.mu.Unlock()
+	f, _ := focus(u.p.State().Sessions)
 	var err error
 	switch {
-	case sess == nil && k.IsDigit():
+	case f == nil && k.IsDigit():
 		u.mu.Lock()
 		u.dial += string(k)
 		u.notice = ""
 		u.mu.Unlock()
-	case sess == nil && k == hal.KeyCall && dial != "":
+	case f == nil && k == hal.KeyCall:
 		u.mu.Lock()
+		dial := u.dial
 		u.dial = ""
 		u.mu.Unlock()
-		_, err = u.p.Call(dial, "", "")
-	case sess == nil && k == hal.KeyEnd:
+		if dial != "" {
+			_, err = u.p.Call(dial, "", "")
+		}
+	case f == nil && k == hal.KeyEnd:
 		u.mu.Lock()
 		u.dial, u.notice = "", ""
 		u.mu.Unlock()
-	case sess != nil && state == phone.StateRinging && k == hal.KeyCall:
-		err = u.p.Answer(sess.SessionID)
-	case sess != nil && k == hal.KeyEnd:
-		err = u.p.Terminate(sess.SessionID)
-	case sess != nil && state == phone.StateConnected && k.IsDigit():
-		err = u.p.SendDTMF(sess.SessionID, string(k))
-		if err == nil {
+	case f == nil:
+	case f.State == phone.StateRinging && k == hal.KeyCall:
+		err = u.p.Answer(f.SessionID)
+	case f.State == phone.StateHeld && k == hal.KeyCall:
+		err = u.p.Unhold(f.SessionID)
+	case k == hal.KeyEnd:
+		err = u.p.Terminate(f.SessionID)
+	case k.IsDigit():
+		if err = u.p.SendDTMF(f.SessionID, string(k)); err == nil {
 			u.mu.Lock()
-			u.digits += string(k)
+			u.digits[f.SessionID] += string(k)
 			u.mu.Unlock()
 		}
-	case sess != nil && state == phone.StateConnected && k == hal.KeyMute:
-		u.mu.Lock()
-		muted := u.muted
-		u.mu.Unlock()
-		if muted {
-			err = u.p.Unmute(sess.SessionID)
+	case k == hal.KeyMute:
+		if f.Muted {
+			err = u.p.Unmute(f.SessionID)
 		} else {
-			err = u.p.Mute(sess.SessionID)
+			err = u.p.Mute(f.SessionID)
 		}
 	}
 	if err != nil {
@@ -130,16 +153,16 @@ func (u *UI) key(k hal.Key) {
 	}
 }
 
-// hook: lifting the handset answers a ringing call; hanging up ends a call.
+// hook: lifting the handset answers a ringing call; hanging up ends the
+// call being talked on.
 func (u *UI) hook(off bool) {
-	u.mu.Lock()
-	sess, state := u.sess, u.state
-	u.mu.Unlock()
+	f, _ := focus(u.p.State().Sessions)
 	switch {
-	case sess != nil && off && state == phone.StateRinging:
-		_ = u.p.Answer(sess.SessionID)
-	case sess != nil && !off && state != phone.StateRinging:
-		_ = u.p.Terminate(sess.SessionID)
+	case f == nil:
+	case off && f.State == phone.StateRinging:
+		_ = u.p.Answer(f.SessionID)
+	case !off && f.State != phone.StateRinging && f.State != phone.StateHeld:
+		_ = u.p.Terminate(f.SessionID)
 	}
 }
 
@@ -150,34 +173,24 @@ func shortError(err error) string {
 	return "Error"
 }
 
-// apply updates the UI's view of the phone from one event.
+// apply keeps the UI's own notes from one event.
 func (u *UI) apply(e event.Event) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	switch d := e.Data.(type) {
-	case phone.RegistrationInfo:
-		u.reg = d
 	case phone.SessionInfo:
-		u.sess, u.digits, u.muted, u.alerting, u.notice = &d, "", false, false, ""
-		u.state = phone.StateDialing
-		if d.SessionDirection == phone.CallIn {
-			u.state = phone.StateRinging
-		}
-	case phone.RingingInfo:
-		u.alerting = true
-	case phone.SessionRef:
-		if e.Name == event.Accepted {
-			u.state, u.accepted = phone.StateConnected, u.now()
-		}
-	case phone.MutedInfo:
-		u.muted = d.Muted
+		u.notice = ""
 	case phone.DTMFInfo:
-		u.digits += d.Digit
+		u.digits[d.SessionID] += d.Digit
 	case phone.Ended:
-		u.sess, u.state = nil, ""
+		delete(u.digits, d.SessionID)
 		u.notice = endText(d)
+	case phone.TransferInfo:
+		if d.Status == "failed" {
+			u.notice = fmt.Sprintf("Transfer failed %d", d.Code)
+		}
 	case phone.ErrorInfo:
-		if u.sess == nil && e.Name == event.Error {
+		if e.Name == event.Error {
 			u.notice = errorText(d)
 		}
 	}
@@ -188,12 +201,18 @@ func endText(d phone.Ended) string {
 	case phone.EndRemoteBye:
 		return "Far end hung up"
 	case phone.EndLocalBye:
+		if strings.HasPrefix(d.ReasonMessage, "transferred") {
+			return "Transferred"
+		}
 		return "Ended: you hung up"
 	case phone.EndRejected:
 		return "Ended: rejected"
 	case phone.EndRemoteCancel:
 		return "Missed call"
 	case phone.EndTimeout:
+		if d.SIPCode == 486 {
+			return "Missed: lines busy"
+		}
 		return "Ended: no answer"
 	}
 	switch d.SIPCode {
@@ -217,81 +236,118 @@ func errorText(d phone.ErrorInfo) string {
 	return fmt.Sprintf("Error %d", d.ErrCode)
 }
 
-// Screen is what the display shows for the current view (rows lines).
+// label is how a call's far end is shown: the remark or the user data when
+// the call carries them, else the number.
+func label(st phone.SessionState) string {
+	switch {
+	case st.Remark != "":
+		return st.Remark
+	case st.UUI != "":
+		return st.UUI
+	}
+	return st.Peer()
+}
+
+func (u *UI) timer(st phone.SessionState) string {
+	if st.AcceptTimestamp == 0 {
+		return ""
+	}
+	d := u.now().Sub(time.UnixMilli(st.AcceptTimestamp)).Truncate(time.Second)
+	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// Screen is what the display shows for the current view.
 func (u *UI) Screen() []string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+	ps := u.p.State()
 	ext := u.p.Config().Account.User
 	var reg string
-	switch u.reg.State {
+	switch ps.Registration.State {
 	case "registered":
 		reg = "Registered"
 	case "registering":
 		reg = "Registering"
 	case "failed":
-		reg = fmt.Sprintf("Not reg. (%d)", u.reg.Code)
-		if u.reg.Code == 0 {
+		reg = fmt.Sprintf("Not reg. (%d)", ps.Registration.Code)
+		if ps.Registration.Code == 0 {
 			reg = "Not registered"
 		}
 	default:
 		reg = "Logged out"
 	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	lines := []string{fmt.Sprintf("%s %s", ext, reg)}
-	if u.sess == nil {
+	f, others := focus(ps.Sessions)
+	if f == nil {
 		lines = append(lines, "Ready", "", u.notice)
 		if u.dial != "" {
 			lines[1], lines[2] = "Dial:", u.dial
 		}
 		return lines
 	}
-	peer := u.sess.CalleePhoneNumber
-	if u.sess.SessionDirection == phone.CallIn {
-		peer = u.sess.CallerPhoneNumber
+	name := label(*f)
+	third := u.digits[f.SessionID]
+	if f.Note != "" && (f.State == phone.StateTransferring || third == "") {
+		third = f.Note
 	}
-	switch u.state {
+	switch f.State {
 	case phone.StateRinging:
-		lines = append(lines, "Incoming call", "From "+peer, strings.TrimSpace(u.sess.PeerName))
-	case phone.StateDialing:
+		title := "Incoming call"
+		if len(others) > 0 {
+			title = "Call waiting"
+		}
+		lines = append(lines, title, "From "+name, strings.TrimSpace(f.PeerName))
+	case phone.StateDialing, phone.StateAlerting:
 		status := "Calling..."
-		if u.alerting {
+		if f.State == phone.StateAlerting {
 			status = "Ringing..."
 		}
-		lines = append(lines, "Call "+peer, status, u.sess.Remark)
-	case phone.StateConnected:
-		d := u.now().Sub(u.accepted).Truncate(time.Second)
-		status := fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
-		if u.muted {
+		lines = append(lines, "Call "+name, status, f.Remark)
+	case phone.StateHeld, phone.StateHolding:
+		lines = append(lines, "On hold "+name, u.timer(*f), third)
+	case phone.StateRemoteHeld:
+		lines = append(lines, "Held by "+f.Peer(), u.timer(*f), third)
+	case phone.StateTransferring:
+		lines = append(lines, "Transfer "+name, u.timer(*f), third)
+	default:
+		status := u.timer(*f)
+		if f.Muted {
 			status += " MUTED"
 		}
-		lines = append(lines, "Talking "+peer, status, u.digits)
+		lines = append(lines, "Talking "+name, status, third)
+	}
+	if len(others) > 0 {
+		o := others[0]
+		lines[len(lines)-1] = fmt.Sprintf("L2 %s %s", o.State, label(o))
 	}
 	return lines
 }
 
+// render sets the LEDs, then the display: a test that sees the display
+// change can read the LEDs already set.
 func (u *UI) render() {
-	_ = u.front.Show(u.Screen())
-	u.mu.Lock()
-	regd := u.reg.State == "registered"
+	ps := u.p.State()
+	f, _ := focus(ps.Sessions)
 	line := hal.LEDOff
 	switch {
-	case u.sess == nil:
-	case u.state == phone.StateRinging:
+	case f == nil:
+	case f.State == phone.StateRinging:
 		line = hal.LEDFastBlink
-	case u.state == phone.StateConnected:
+	case f.State == phone.StateConnected || f.State == phone.StateRemoteHeld || f.State == phone.StateTransferring:
 		line = hal.LEDOn
-	default:
+	default: // dialing, alerting, held
 		line = hal.LEDBlink
 	}
 	mute := hal.LEDOff
-	if u.sess != nil && u.muted {
+	if f != nil && f.Muted {
 		mute = hal.LEDOn
 	}
-	u.mu.Unlock()
 	reg := hal.LEDOff
-	if regd {
+	if ps.Registration.State == "registered" {
 		reg = hal.LEDOn
 	}
 	_ = u.front.SetLED(hal.LEDReg, reg)
 	_ = u.front.SetLED(hal.LEDLine, line)
 	_ = u.front.SetLED(hal.LEDMute, mute)
+	_ = u.front.Show(u.Screen())
 }
