@@ -77,7 +77,12 @@ func farEnd(t *testing.T, kam *labkit.Kamailio, user, answerMode string, toneHz 
 	if err != nil {
 		t.Fatalf("starting baresip %s: %v", user, err)
 	}
-	t.Cleanup(func() { _ = b.Stop() })
+	t.Cleanup(func() {
+		_ = b.Stop()
+		if t.Failed() {
+			t.Logf("baresip %s's log:\n%s", user, b.Log())
+		}
+	})
 	return b
 }
 

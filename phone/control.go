@@ -43,28 +43,43 @@ func (p *Phone) Terminate(sessionID string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	state, out, in, dlg := s.state, s.out, s.in, s.dlg
-	s.mu.Unlock()
-	switch {
-	case state == StateEnded:
-		return errNoSession
-	case state == StateRinging:
-		return p.Reject(s.ID)
-	case state == StateDialing || state == StateAlerting:
-		if s.finish(EndLocalBye, "the agent hung up before it was answered", 487) && out != nil {
-			out.Cancel()
-		}
-	case state == StateAnswering:
-		// Answer is sending the 200 OK: it sees the end and sends BYE.
-		s.finish(EndLocalBye, "the agent hung up", 0)
-		_ = in
-	default:
-		if s.finish(EndLocalBye, "the agent hung up", 0) {
-			s.bye(dlg)
+	// How a call ends depends on its state, which the far end may change
+	// meanwhile (a 200 OK, a NOTIFY): each attempt ends the call only in the
+	// state it was decided for, and a call that moved on is decided again.
+	for {
+		switch state := s.State(); state {
+		case StateEnded:
+			return errNoSession
+		case StateRinging:
+			if s.finishIf(state, EndLocalBye, "the agent rejected the call", 603) {
+				s.in.Reject(603, "Decline")
+				return nil
+			}
+		case StateDialing, StateAlerting:
+			if s.finishIf(state, EndLocalBye, "the agent hung up before it was answered", 487) {
+				s.mu.Lock()
+				out := s.out // nil: Dial has not returned, and Call cancels
+				s.mu.Unlock()
+				if out != nil {
+					out.Cancel() // a 200 OK after this reaches OnAnswer, which sends BYE
+				}
+				return nil
+			}
+		case StateAnswering:
+			// Answer is sending the 200 OK: it sees the end and sends BYE.
+			if s.finishIf(state, EndLocalBye, "the agent hung up", 0) {
+				return nil
+			}
+		default:
+			if s.finishIf(state, EndLocalBye, "the agent hung up", 0) {
+				s.mu.Lock()
+				dlg := s.dlg // set before the call went live, never after the end
+				s.mu.Unlock()
+				s.bye(dlg)
+				return nil
+			}
 		}
 	}
-	return nil
 }
 
 // SendDTMF sends digits (0-9 * # A-D) on a connected call: RFC 4733

@@ -73,8 +73,11 @@ func (s *Session) reoffer(hold bool) error {
 		return newError(ErrSIPBadRequest, "session %s cannot be %s while %s", s.ID, map[bool]string{true: "held", false: "resumed"}[hold], prev)
 	}
 	_ = s.moveLocked(next)
-	s.sdpVersion++
+	s.sdpVersion++ // a new offer, even one repeating a refused one
 	body, err := s.sdpLocked(s.ourDirectionLocked(hold))
+	if err == nil {
+		s.lastSent = body
+	}
 	dlg := s.dlg
 	s.mu.Unlock()
 	if err != nil || dlg == nil {
@@ -96,8 +99,8 @@ func (s *Session) reoffer(hold bool) error {
 		}
 		if err != nil {
 			s.state = prev // the call stays as it was
-			s.mu.Unlock()
 			s.p.publishWarning(ErrSIPBadRequest, "the far end refused the "+map[bool]string{true: "hold", false: "resume"}[hold]+": "+err.Error(), s.ID)
+			s.mu.Unlock()
 			return
 		}
 		if neg, err := negotiateAnswer(answer, s.p.codecs); err == nil && s.stream != nil {
@@ -112,8 +115,8 @@ func (s *Session) reoffer(hold bool) error {
 			_ = s.moveLocked(StateConnected)
 		}
 		s.applyMediaLocked()
+		s.p.bus.Publish(event.Hold, HoldInfo{SessionID: s.ID, Held: hold, By: "local"}) // under s.mu: see publishLive
 		s.mu.Unlock()
-		s.p.bus.Publish(event.Hold, HoldInfo{SessionID: s.ID, Held: hold, By: "local"})
 	}()
 	return nil
 }
@@ -131,6 +134,23 @@ func (s *Session) ourDirectionLocked(weHold bool) string {
 	return media.SendRecv
 }
 
+// answerDirection is our answer's direction (RFC 3264 §6.1): what we want
+// (to send always, to receive unless we hold the far end) within what the
+// offer allows (offered, ours as media.Negotiate reports it).
+func answerDirection(weHold bool, offered string) string {
+	send := offered == media.SendRecv || offered == media.SendOnly
+	recv := !weHold && (offered == media.SendRecv || offered == media.RecvOnly)
+	switch {
+	case send && recv:
+		return media.SendRecv
+	case send:
+		return media.SendOnly
+	case recv:
+		return media.RecvOnly
+	}
+	return media.Inactive
+}
+
 // OnOffer answers the far end's re-INVITE or UPDATE (signal.DialogHandler):
 // hold and resume, a session refresh (same SDP: same answer, no warning),
 // or a new address.
@@ -146,7 +166,7 @@ func (s *Session) OnOffer(o signal.Offer) ([]byte, int) {
 	}
 	weHold := s.state == StateHeld || (s.state == StateTransferring && s.xfer != nil && s.xfer.wasHeld)
 	if len(o.SDP) == 0 { // an offerless re-INVITE: we offer our current SDP
-		body, err := s.sdpLocked(s.ourDirectionLocked(weHold))
+		body, err := s.nextSDPLocked(s.ourDirectionLocked(weHold))
 		s.mu.Unlock()
 		if err != nil {
 			return nil, 500
@@ -175,20 +195,13 @@ func (s *Session) OnOffer(o signal.Offer) ([]byte, int) {
 		s.stream.SetRemote(neg.Remote)
 	}
 	s.applyMediaLocked()
-	body, err := s.sdpLocked(s.ourDirectionLocked(weHold))
-	if err == nil && string(body) != string(s.lastAnswer) && s.lastAnswer != nil {
-		s.sdpVersion++ // what we say changed: a new version (RFC 3264 §8)
-		body, err = s.sdpLocked(s.ourDirectionLocked(weHold))
+	body, err := s.nextSDPLocked(answerDirection(weHold, neg.Direction))
+	if err == nil && wasHeld != s.remoteHold {
+		s.p.bus.Publish(event.Hold, HoldInfo{SessionID: s.ID, Held: s.remoteHold, By: "remote"}) // under s.mu: see publishLive
 	}
-	s.lastAnswer = body
-	changed := wasHeld != s.remoteHold
-	held := s.remoteHold
 	s.mu.Unlock()
 	if err != nil {
 		return nil, 500
-	}
-	if changed {
-		s.p.bus.Publish(event.Hold, HoldInfo{SessionID: s.ID, Held: held, By: "remote"})
 	}
 	return body, 200
 }
@@ -212,9 +225,7 @@ func (s *Session) OnEnd(cause error) {
 		s.finish(EndRemoteBye, "the other party hung up", 0)
 	case errors.Is(cause, signal.ErrLocalBye):
 	default:
-		if s.State() != StateEnded {
-			s.p.publishError(ErrSIPRequestTimeout, "the call was lost: "+cause.Error(), s.ID)
-		}
+		s.publishLive(func() { s.p.publishError(ErrSIPRequestTimeout, "the call was lost: "+cause.Error(), s.ID) })
 		s.finish(EndError, cause.Error(), 0)
 	}
 }

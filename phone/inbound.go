@@ -34,7 +34,7 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 		ID: p.inboundSessionID(in), Direction: CallIn, Caller: caller.User, Callee: callee.User,
 		PeerName: caller.Name, UUI: decodeUUI(in.Header("User-to-User")),
 		started: time.Now(), p: p, done: make(chan struct{}), state: StateRinging,
-		in: in, decided: make(chan struct{}), sdpVersion: 1,
+		in: in, decided: make(chan struct{}),
 	}
 	if s.Callee == "" {
 		s.Callee = p.cfg.Account.User
@@ -96,17 +96,9 @@ func (s *Session) ring(offer *media.Description) {
 	select {
 	case <-s.decided:
 	case <-s.in.Canceled():
-		s.mu.Lock()
-		ringing := s.state == StateRinging
-		s.mu.Unlock()
-		if ringing {
-			s.finish(EndRemoteCancel, "the caller hung up before it was answered", 487)
-		}
+		s.finishIf(StateRinging, EndRemoteCancel, "the caller hung up before it was answered", 487)
 	case <-timer.C:
-		s.mu.Lock()
-		ringing := s.state == StateRinging
-		s.mu.Unlock()
-		if ringing && s.finish(EndTimeout, "nobody answered in time", 480) {
+		if s.finishIf(StateRinging, EndTimeout, "nobody answered in time", 480) {
 			s.in.Reject(480, "Temporarily Unavailable")
 		}
 	}
@@ -136,7 +128,8 @@ func (p *Phone) Answer(sessionID string) error {
 		s.mu.Unlock()
 		return newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
-	body, neg, err := media.Answer(offer, p.codecs, calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), uint64(time.Now().UnixNano()))
+	ver := uint64(time.Now().UnixNano()) // o= id and version; later SDPs count up from it
+	body, neg, err := media.Answer(offer, p.codecs, calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), ver)
 	if err != nil {
 		s.mu.Unlock()
 		conn.Close()
@@ -144,7 +137,7 @@ func (p *Phone) Answer(sessionID string) error {
 	}
 	_ = s.moveLocked(StateAnswering)
 	close(s.decided)
-	s.localSDP, s.neg = body, neg
+	s.localSDP, s.lastSent, s.sdpVersion, s.neg = body, body, ver, neg
 	s.remoteHold = neg.Direction == media.RecvOnly || neg.Direction == media.Inactive
 	in := s.in
 	s.mu.Unlock()
@@ -178,15 +171,10 @@ func (p *Phone) Reject(sessionID string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	ringing := s.state == StateRinging && s.Direction == CallIn
-	st := s.state
-	s.mu.Unlock()
-	if !ringing {
-		return newError(ErrAnswerFailure, "session %s is not ringing (it is %s %s)", s.ID, s.Direction, st)
-	}
-	if s.finish(EndLocalBye, "the agent rejected the call", 603) {
+	// Only a call still ringing: one answered meanwhile is not rejected.
+	if s.Direction == CallIn && s.finishIf(StateRinging, EndLocalBye, "the agent rejected the call", 603) {
 		s.in.Reject(603, "Decline")
+		return nil
 	}
-	return nil
+	return newError(ErrAnswerFailure, "session %s is not ringing (it is %s %s)", s.ID, s.Direction, s.State())
 }

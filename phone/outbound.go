@@ -47,12 +47,14 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 	if err != nil {
 		return "", newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
+	ver := uint64(time.Now().UnixNano()) // o= id and version; later SDPs count up from it
 	s := &Session{
 		ID: newSessionID(), Direction: CallOut, Caller: p.cfg.Account.User, Callee: strings.TrimSpace(to),
 		Remark: remark, UUI: uui, started: time.Now(), p: p, done: make(chan struct{}),
-		state: StateDialing, conn: conn, sdpVersion: 1,
+		state: StateDialing, conn: conn, sdpVersion: ver,
 	}
-	s.localSDP, err = media.Offer(calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), uint64(time.Now().UnixNano()))
+	s.localSDP, err = media.Offer(calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), ver)
+	s.lastSent = s.localSDP
 	if err != nil {
 		conn.Close()
 		return "", newError(ErrRTCEnterRoomFailed, "%v", err)
@@ -93,11 +95,10 @@ func (s *Session) OnProgress(code int, reason string) {
 		return
 	}
 	s.mu.Lock()
-	ok := s.state == StateDialing && s.moveLocked(StateAlerting) == nil
-	s.mu.Unlock()
-	if ok {
-		s.p.bus.Publish(event.Ringing, RingingInfo{SessionID: s.ID, Code: code})
+	if s.state == StateDialing && s.moveLocked(StateAlerting) == nil {
+		s.p.bus.Publish(event.Ringing, RingingInfo{SessionID: s.ID, Code: code}) // under s.mu: see publishLive
 	}
+	s.mu.Unlock()
 }
 
 // OnAnswer: the far end answered (signal.DialEvents).
@@ -111,8 +112,8 @@ func (s *Session) OnAnswer(d signal.Dialog) {
 	s.dlg = d
 	neg, err := negotiateAnswer(d.RemoteSDP(), s.p.codecs)
 	if err != nil {
-		s.mu.Unlock()
 		s.p.publishError(ErrRTCEnterRoomFailed, "the far end's answer has no usable audio: "+err.Error(), s.ID)
+		s.mu.Unlock()
 		if s.finish(EndError, "no common codec: "+err.Error(), 0) {
 			s.bye(d)
 		}
@@ -131,17 +132,23 @@ func (s *Session) OnAnswer(d signal.Dialog) {
 // connected starts media and announces the call (both directions).
 func (s *Session) connected(conn *net.UDPConn, neg media.Negotiated, d signal.Dialog) {
 	if err := s.startMedia(conn, neg); err != nil {
-		s.p.publishError(ErrRTCEnterRoomFailed, "media failed to start: "+err.Error(), s.ID)
+		s.publishLive(func() { s.p.publishError(ErrRTCEnterRoomFailed, "media failed to start: "+err.Error(), s.ID) })
 		if s.finish(EndError, err.Error(), 0) {
 			s.bye(d)
 		}
 		return
 	}
-	s.p.bus.Publish(event.Accepted, SessionRef{SessionID: s.ID})
-	if s.Direction == CallOut {
-		s.p.publishWeb(event.WebCalloutAccepted, map[string]any{"sessionId": s.ID})
-	} else {
-		s.p.publishWeb(event.WebUserAccessed, map[string]any{"sessionId": s.ID})
+	// Ended while the media started (the agent hung up, the far end sent
+	// BYE): onEnded is out, and no onAccepted may follow it.
+	if !s.publishLive(func() {
+		s.p.bus.Publish(event.Accepted, SessionRef{SessionID: s.ID})
+		if s.Direction == CallOut {
+			s.p.publishWeb(event.WebCalloutAccepted, map[string]any{"sessionId": s.ID})
+		} else {
+			s.p.publishWeb(event.WebUserAccessed, map[string]any{"sessionId": s.ID})
+		}
+	}) {
+		return
 	}
 	go s.keepalive(d)
 }
@@ -176,18 +183,14 @@ func (s *Session) fail(err error) {
 			if se.Code == 404 || se.Code == 484 || se.Code == 604 {
 				msg = fmt.Sprintf("number %s does not exist (%d %s)", s.Callee, se.Code, se.Reason)
 			}
-			if s.State() != StateEnded {
-				p.publishError(se.Code, msg, s.ID)
-			}
+			s.publishLive(func() { p.publishError(se.Code, msg, s.ID) })
 			s.finish(EndError, msg, se.Code)
 		}
 	case errors.Is(err, signal.ErrBadURI):
-		p.publishError(ErrSIPURIWrongFormat, err.Error(), s.ID)
+		s.publishLive(func() { p.publishError(ErrSIPURIWrongFormat, err.Error(), s.ID) })
 		s.finish(EndError, err.Error(), 0)
 	default:
-		if s.State() != StateEnded {
-			p.publishError(ErrSIPRequestTimeout, "call failed: "+err.Error(), s.ID)
-		}
+		s.publishLive(func() { p.publishError(ErrSIPRequestTimeout, "call failed: "+err.Error(), s.ID) })
 		s.finish(EndError, err.Error(), 0)
 	}
 }

@@ -40,7 +40,7 @@ type Phone struct {
 	musicHz  int
 	// loggedIn is CheckLogin; tests of the state machine replace it.
 	loggedIn func() error
-	byes     sync.WaitGroup // BYEs still going out
+	byes     map[chan struct{}]bool // BYEs still going out (guarded by mu)
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -69,6 +69,7 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 		codecs:   codecs,
 		ports:    newPortPool(lo, hi),
 		sessions: map[string]*Session{},
+		byes:     map[chan struct{}]bool{},
 	}
 	p.loggedIn = p.CheckLogin
 	return p, nil
@@ -336,11 +337,18 @@ func (p *Phone) sessionList() []*Session {
 
 // waitByes lets the BYEs of just-ended calls go out (bounded by ctx).
 func (p *Phone) waitByes(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { p.byes.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
+	p.mu.Lock()
+	pending := make([]chan struct{}, 0, len(p.byes))
+	for ch := range p.byes {
+		pending = append(pending, ch)
+	}
+	p.mu.Unlock()
+	for _, ch := range pending {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -41,8 +41,8 @@ type Session struct {
 	dlg        signal.Dialog
 	conn       *net.UDPConn // our RTP socket until the stream owns it
 	localSDP   []byte       // our latest SDP (sendrecv); direction is set per offer
-	lastAnswer []byte       // our answer to the far end's latest offer
-	sdpVersion uint64
+	lastSent   []byte       // the last SDP we sent (offer or answer)
+	sdpVersion uint64       // its o= version (RFC 3264 §8)
 	neg        media.Negotiated
 	stream     *media.Stream
 	capture    hal.Capture
@@ -115,14 +115,29 @@ func (s *Session) info() SessionInfo {
 	}
 }
 
-// nextSDP builds our SDP with direction dir; the version moves only when
-// the body changes, so a session refresh repeats it exactly.
+// sdpLocked builds our SDP with direction dir at the current version.
 func (s *Session) sdpLocked(dir string) ([]byte, error) {
 	body, err := media.Reshape(s.localSDP, dir, s.sdpVersion)
 	if err != nil {
 		return nil, err
 	}
 	return body, nil
+}
+
+// nextSDPLocked is the SDP we send next with direction dir: the version
+// goes up by one from the last SDP we sent when the body changes, and stays
+// when it does not, so a session refresh is answered identically
+// (RFC 3264 §8).
+func (s *Session) nextSDPLocked(dir string) ([]byte, error) {
+	body, err := s.sdpLocked(dir)
+	if err == nil && string(body) != string(s.lastSent) {
+		s.sdpVersion++
+		body, err = s.sdpLocked(dir)
+	}
+	if err == nil {
+		s.lastSent = body
+	}
+	return body, err
 }
 
 // startMediaLocked-free: opens the sound devices and the RTP stream for a
@@ -215,8 +230,15 @@ func closeDevices(c hal.Capture, p hal.Playback) {
 // Network clean-up (BYE, CANCEL, a final response) is the caller's, and
 // never waited for here.
 func (s *Session) finish(reason, msg string, code int) bool {
+	return s.finishIf("", reason, msg, code)
+}
+
+// finishIf is finish only while the session is in state from ("" for any
+// state): deciding how to end a call and ending it are one step, so a call
+// answered meanwhile is not ended as if it still rang.
+func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 	s.mu.Lock()
-	if s.state == StateEnded {
+	if s.state == StateEnded || (from != "" && s.state != from) {
 		s.mu.Unlock()
 		return false
 	}
@@ -244,14 +266,36 @@ func (s *Session) finish(reason, msg string, code int) bool {
 	return true
 }
 
+// publishLive runs publish (which publishes events of this session) unless
+// the session has ended, under s.mu: finish marks the end under s.mu before
+// it publishes onEnded, so no event of a session comes after its onEnded.
+// The bus never blocks, so publishing under the lock is safe.
+func (s *Session) publishLive(publish func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == StateEnded {
+		return false
+	}
+	publish()
+	return true
+}
+
 // bye hangs up an established dialog in the background.
 func (s *Session) bye(d signal.Dialog) {
 	if d == nil {
 		return
 	}
-	s.p.byes.Add(1)
+	sent := make(chan struct{})
+	s.p.mu.Lock()
+	s.p.byes[sent] = true
+	s.p.mu.Unlock()
 	go func() {
-		defer s.p.byes.Done()
+		defer func() {
+			s.p.mu.Lock()
+			delete(s.p.byes, sent)
+			s.p.mu.Unlock()
+			close(sent)
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 		defer cancel()
 		if err := d.Bye(ctx); err != nil {
@@ -291,7 +335,7 @@ func (s *Session) keepalive(d signal.Dialog) {
 				continue
 			}
 		}
-		s.p.publishError(ErrSIPRequestTimeout, "the far end stopped answering: "+err.Error(), s.ID)
+		s.publishLive(func() { s.p.publishError(ErrSIPRequestTimeout, "the far end stopped answering: "+err.Error(), s.ID) })
 		if s.finish(EndError, "the far end stopped answering ("+err.Error()+")", 408) {
 			s.bye(d)
 		}

@@ -85,8 +85,8 @@ func (s *Session) refer(target, replaces string) error {
 	s.xfer = x
 	s.note = "Transferring..."
 	dlg := s.dlg
+	s.p.bus.Publish(event.Transfer, TransferInfo{SessionID: s.ID, Target: target, Status: "trying"}) // under s.mu: see publishLive
 	s.mu.Unlock()
-	s.p.bus.Publish(event.Transfer, TransferInfo{SessionID: s.ID, Target: target, Status: "trying"})
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), reofferTimeout)
 		err := dlg.Refer(ctx, target, replaces)
@@ -114,21 +114,22 @@ func (s *Session) OnNotify(code int, reason string) {
 	}
 	s.note = fmt.Sprintf("Transfer: %d %s", code, reason)
 	dlg := s.dlg
-	if code >= 200 && code < 300 {
-		x.done = true
-	}
-	s.mu.Unlock()
-	switch {
+	switch { // under s.mu: see publishLive
 	case code < 200:
 		s.p.bus.Publish(event.Transfer, TransferInfo{SessionID: s.ID, Target: x.target, Code: code, Reason: reason, Status: "trying"})
 	case code < 300:
+		x.done = true
 		s.p.bus.Publish(event.Transfer, TransferInfo{SessionID: s.ID, Target: x.target, Code: code, Reason: reason, Status: "done"})
 		s.p.publishWeb(event.WebTransfer, map[string]any{"sessionId": s.ID})
+	}
+	s.mu.Unlock()
+	switch {
+	case code >= 300:
+		s.transferFailed(x, code, fmt.Sprintf("transfer to %s failed: %d %s", x.target, code, reason))
+	case code >= 200:
 		if s.finish(EndLocalBye, "transferred to "+x.target, 0) {
 			s.bye(dlg)
 		}
-	default:
-		s.transferFailed(x, code, fmt.Sprintf("transfer to %s failed: %d %s", x.target, code, reason))
 	}
 }
 
@@ -146,13 +147,14 @@ func (s *Session) transferFailed(x *transfer, code int, msg string) {
 		s.note = fmt.Sprintf("Transfer failed (%d)", code)
 	}
 	s.applyMediaLocked()
-	s.mu.Unlock()
-	s.p.bus.Publish(event.Transfer, TransferInfo{SessionID: s.ID, Target: x.target, Code: code, Reason: msg, Status: "failed"})
 	errCode := code
 	if errCode == 0 {
 		errCode = ErrSIPBadRequest
 	}
+	// Under s.mu: see publishLive.
+	s.p.bus.Publish(event.Transfer, TransferInfo{SessionID: s.ID, Target: x.target, Code: code, Reason: msg, Status: "failed"})
 	s.p.publishError(errCode, msg, s.ID)
+	s.mu.Unlock()
 }
 
 // OnRefer: the far end asks us to call someone else (we are the

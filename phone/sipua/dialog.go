@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -255,6 +256,13 @@ func (d *dialog) Refer(ctx context.Context, target, replaces string) error {
 	uri, err := d.u.RequestURI(target)
 	if err != nil {
 		return err
+	}
+	// The transferee resolves Refer-To itself: a bare number at our domain
+	// names the registrar with its port, the one proxy we know it reaches.
+	if !strings.Contains(target, ":") {
+		if h, port, err := net.SplitHostPort(d.u.cfg.Registrar); err == nil && h == uri.Host {
+			uri.Port, _ = strconv.Atoi(port)
+		}
 	}
 	referTo := uri.String()
 	if replaces != "" {
