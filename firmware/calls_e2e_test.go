@@ -8,8 +8,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"math"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -362,7 +362,10 @@ func TestBlindTransfer(t *testing.T) {
 		t.Errorf("onEnded = %v, want a transfer", e.Data)
 	}
 	waitFor(t, 5*time.Second, func() bool { n, _ := listCalls(a); return n == 1 },
-		func() string { n, err := listCalls(a); return fmt.Sprintf("1002 has %d calls (%v), want 1 (with 1003)", n, err) })
+		func() string {
+			n, err := listCalls(a)
+			return fmt.Sprintf("1002 has %d calls (%v), want 1 (with 1003)", n, err)
+		})
 }
 
 // The races of call-then-terminate: at offsets from 0 to 10 ms, 100 times.
