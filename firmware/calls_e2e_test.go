@@ -465,3 +465,57 @@ func listCalls(b *labkit.Baresip) (int, error) {
 	}
 	return strconv.Atoi(m[1])
 }
+
+// Attended transfer: the phone talks to 1002, consults 1003 (1002 is held
+// meanwhile), then joins them with REFER/Replaces; both phone legs end.
+func TestAttendedTransfer(t *testing.T) {
+	kam := kamailio(t)
+	a := farEnd(t, kam, "1002", "auto", 440)
+	c := farEnd(t, kam, "1003", "auto", 880)
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
+	u.registered()
+	ida := callFarEnd(t, u, a, "1002")
+	idc := callFarEnd(t, u, c, "1003")
+	u.waitState(ida, string(phone.StateHeld), 5*time.Second)
+
+	u.must("POST", "/v1/transfer", map[string]string{"sessionId": ida, "consultSessionId": idc})
+	e := u.waitEvent(event.Ended, 15*time.Second, sessionIs(ida))
+	if field(e.Data, "reason") != phone.EndLocalBye {
+		t.Errorf("the transferred leg ended with %v, want LocalBye", e.Data)
+	}
+	u.waitEvent(event.Ended, 15*time.Second, sessionIs(idc)) // 1003 swaps our leg for 1002's
+	waitFor(t, 10*time.Second, func() bool {
+		na, _ := listCalls(a)
+		nc, _ := listCalls(c)
+		return na == 1 && nc == 1
+	}, func() string {
+		na, ea := listCalls(a)
+		nc, ec := listCalls(c)
+		return fmt.Sprintf("1002 has %d calls (%v), 1003 has %d (%v); want one each, with each other", na, ea, nc, ec)
+	})
+}
+
+// The phone as transferee: baresip 1002 transfers its call with the phone
+// to 1003; the phone calls 1003, reports success by NOTIFY, and 1002 hangs
+// up the old leg.
+func TestTransferredByFarEnd(t *testing.T) {
+	kam := kamailio(t)
+	a := farEnd(t, kam, "1002", "auto", 440)
+	c := farEnd(t, kam, "1003", "auto", 880)
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
+	u.registered()
+	ida := callFarEnd(t, u, a, "1002")
+	if _, err := a.Command("transfer", "sip:1003@"+kam.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	nc := u.waitEvent(event.NewSession, 10*time.Second, func(d any) bool { return field(d, "calleePhoneNumber") != "1002" })
+	idc := field(nc.Data, "sessionId").(string)
+	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(idc))
+	if _, err := c.WaitEvent(ctxT(t, 5*time.Second), "CALL_ESTABLISHED"); err != nil {
+		t.Fatalf("1003 never got the call: %v", err)
+	}
+	u.waitEvent(event.Ended, 15*time.Second, sessionIs(ida))
+	u.waitState(idc, string(phone.StateConnected), 5*time.Second)
+	u.must("POST", "/v1/terminate", map[string]string{"sessionId": idc})
+	u.wantEnded(idc, phone.EndLocalBye)
+}

@@ -88,6 +88,13 @@ func (s *Session) reoffer(hold bool) error {
 		s.mu.Unlock()
 		return newError(ErrSIPBadRequest, "cannot build the hold offer: %v", err)
 	}
+	// The sound devices follow the agent's attention at once, not when the
+	// far end answers: the call taking over may open them right away.
+	if hold {
+		s.releaseAudio()
+	} else {
+		s.claimAudio()
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), reofferTimeout)
 		answer, err := dlg.Reoffer(ctx, body)
@@ -99,8 +106,14 @@ func (s *Session) reoffer(hold bool) error {
 		}
 		if err != nil {
 			s.state = prev // the call stays as it was
+			s.applyMediaLocked()
 			s.p.publishWarning(ErrSIPBadRequest, "the far end refused the "+map[bool]string{true: "hold", false: "resume"}[hold]+": "+err.Error(), s.ID)
 			s.mu.Unlock()
+			if hold {
+				s.claimAudio()
+			} else {
+				s.releaseAudio()
+			}
 			return
 		}
 		if neg, err := negotiateAnswer(answer, s.p.codecs); err == nil && s.stream != nil {

@@ -30,14 +30,15 @@ type Phone struct {
 	codecs []media.Codec
 	ports  *portPool
 
-	mu       sync.Mutex
-	ua       *sipua.UA
-	calls    signal.Calls // the UA in the product, a fake in tests
-	reg      *sipua.Registration
-	sessions map[string]*Session
-	closed   bool
-	music    []int16 // calls.hold_music, mono
-	musicHz  int
+	mu         sync.Mutex
+	ua         *sipua.UA
+	calls      signal.Calls // the UA in the product, a fake in tests
+	reg        *sipua.Registration
+	sessions   map[string]*Session
+	closed     bool
+	audioOwner *Session // the call that has the sound devices
+	music      []int16  // calls.hold_music, mono
+	musicHz    int
 	// loggedIn is CheckLogin; tests of the state machine replace it.
 	loggedIn func() error
 	byes     map[chan struct{}]bool // BYEs still going out (guarded by mu)

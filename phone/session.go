@@ -145,50 +145,107 @@ func (s *Session) nextSDPLocked(dir string) ([]byte, error) {
 // silence: the call goes on. Called without s.mu.
 func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
 	p := s.p
-	rate := neg.Codec.SampleRate()
-	frame := rate / 50 // 20 ms
-	var (
-		src  media.AudioSource
-		sink media.AudioSink
-		capt hal.Capture
-		pb   hal.Playback
-	)
-	if p.audio != nil {
-		if c, err := p.audio.OpenCapture(rate, frame); err != nil {
-			p.publishError(ErrMicStartFail, fmt.Sprintf("microphone failed to start: %v", err), "the call goes on without it")
-		} else {
-			capt, src = c, c
-		}
-		if b, err := p.audio.OpenPlayback(rate, frame); err != nil {
-			p.publishError(ErrSpeakerStartFail, fmt.Sprintf("speaker failed to start: %v", err), "the call goes on without it")
-		} else {
-			pb, sink = b, b
-		}
-	}
 	st, err := media.NewStream(media.StreamConfig{
 		Conn: conn, Remote: neg.Remote, Codec: neg.Codec,
 		PayloadType: neg.PayloadType, DTMFPayloadType: neg.DTMFPayloadType,
-		Source: src, Sink: sink,
 		OnDTMF: func(d rune) { p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)}) },
 		Logger: p.log.With("part", "media", "session", s.ID),
 	})
 	if err != nil {
-		closeDevices(capt, pb)
 		conn.Close()
 		return err
 	}
 	s.mu.Lock()
-	if s.state == StateEnded { // ended while the devices opened
+	if s.state == StateEnded { // ended while the stream was made
 		s.mu.Unlock()
 		_ = st.Close()
-		closeDevices(capt, pb)
 		return nil
 	}
-	s.stream, s.capture, s.playback = st, capt, pb
+	s.stream = st
 	s.applyMediaLocked()
+	talking := s.state.active()
 	s.mu.Unlock()
 	st.Start()
+	if talking {
+		s.claimAudio()
+	}
 	return nil
+}
+
+// claimAudio gives this session the sound devices: the call the agent
+// talks on owns them, and the one it takes them from (held now) goes on
+// with music and silence. A device that fails to open is reported and the
+// call goes on without it.
+func (s *Session) claimAudio() {
+	p := s.p
+	p.mu.Lock()
+	prev := p.audioOwner
+	p.audioOwner = s
+	p.mu.Unlock()
+	if prev != nil && prev != s {
+		prev.releaseAudio()
+	}
+	s.mu.Lock()
+	have := s.capture != nil || s.playback != nil
+	codec := s.neg.Codec
+	s.mu.Unlock()
+	if have || p.audio == nil || codec == nil {
+		return
+	}
+	rate := codec.SampleRate()
+	frame := rate / 50 // 20 ms
+	var (
+		capt hal.Capture
+		pb   hal.Playback
+	)
+	if c, err := p.audio.OpenCapture(rate, frame); err != nil {
+		p.publishError(ErrMicStartFail, fmt.Sprintf("microphone failed to start: %v", err), "the call goes on without it")
+	} else {
+		capt = c
+	}
+	if b, err := p.audio.OpenPlayback(rate, frame); err != nil {
+		p.publishError(ErrSpeakerStartFail, fmt.Sprintf("speaker failed to start: %v", err), "the call goes on without it")
+	} else {
+		pb = b
+	}
+	p.mu.Lock()
+	still := p.audioOwner == s
+	p.mu.Unlock()
+	s.mu.Lock()
+	if s.state == StateEnded || s.stream == nil || !still {
+		s.mu.Unlock()
+		closeDevices(capt, pb)
+		return
+	}
+	s.capture, s.playback = capt, pb
+	var src media.AudioSource
+	var sink media.AudioSink
+	if capt != nil {
+		src = capt
+	}
+	if pb != nil {
+		sink = pb
+	}
+	s.stream.SetDevices(src, sink)
+	s.mu.Unlock()
+}
+
+// releaseAudio hands the sound devices back: the stream goes on paced by
+// its own clock (music or silence out, nothing played).
+func (s *Session) releaseAudio() {
+	s.mu.Lock()
+	capt, pb := s.capture, s.playback
+	s.capture, s.playback = nil, nil
+	if s.stream != nil {
+		s.stream.SetDevices(nil, nil)
+	}
+	s.mu.Unlock()
+	closeDevices(capt, pb)
+	s.p.mu.Lock()
+	if s.p.audioOwner == s {
+		s.p.audioOwner = nil
+	}
+	s.p.mu.Unlock()
 }
 
 // applyMediaLocked sets the stream's direction, mute and music from the state.
@@ -259,6 +316,11 @@ func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 		conn.Close()
 	}
 	closeDevices(capt, pb)
+	s.p.mu.Lock()
+	if s.p.audioOwner == s {
+		s.p.audioOwner = nil
+	}
+	s.p.mu.Unlock()
 	s.p.removeSession(s)
 	s.p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code})
 	s.p.publishWebEnded(s, reason)

@@ -16,6 +16,7 @@ type transfer struct {
 	prev    CallState // where the call goes back to if the transfer fails
 	wasHeld bool
 	done    bool // a 2xx NOTIFY came: the far end is with the target
+	consult *Session // attended: our leg to the target, ended with the transfer
 }
 
 // TransferInfo is onTransfer's payload (phone): progress from the
@@ -46,7 +47,7 @@ func (p *Phone) Transfer(sessionID, to string) error {
 	if err != nil {
 		return err
 	}
-	return s.refer(strings.TrimSpace(to), "")
+	return s.refer(strings.TrimSpace(to), "", nil)
 }
 
 // TransferAttended joins the far end of sessionID with the far end of
@@ -70,10 +71,12 @@ func (p *Phone) TransferAttended(sessionID, consultSessionID string) error {
 	if !live || cd == nil {
 		return newError(ErrSIPBadRequest, "the consultation call %s is not connected", consultSessionID)
 	}
-	return s.refer(cd.Target(), cd.ReplacesParam())
+	// The consulted party by number, so Refer-To reaches it the way our
+	// own calls do (through the registrar).
+	return s.refer(c.snapshot().Peer(), cd.ReplacesParam(), c)
 }
 
-func (s *Session) refer(target, replaces string) error {
+func (s *Session) refer(target, replaces string, consult *Session) error {
 	s.mu.Lock()
 	prev := s.state
 	if !prev.live() || prev == StateTransferring || prev == StateHolding || prev == StateResuming || s.dlg == nil {
@@ -81,7 +84,7 @@ func (s *Session) refer(target, replaces string) error {
 		return newError(ErrSIPBadRequest, "session %s cannot be transferred while %s", s.ID, prev)
 	}
 	_ = s.moveLocked(StateTransferring)
-	x := &transfer{target: target, prev: prev, wasHeld: prev == StateHeld}
+	x := &transfer{target: target, prev: prev, wasHeld: prev == StateHeld, consult: consult}
 	s.xfer = x
 	s.note = "Transferring..."
 	dlg := s.dlg
@@ -129,6 +132,16 @@ func (s *Session) OnNotify(code int, reason string) {
 	case code >= 200:
 		if s.finish(EndLocalBye, "transferred to "+x.target, 0) {
 			s.bye(dlg)
+		}
+		if c := x.consult; c != nil {
+			// The target should end our consultation leg itself (it was
+			// replaced); one that ignores Replaces would leave it up.
+			c.mu.Lock()
+			cd := c.dlg
+			c.mu.Unlock()
+			if c.finish(EndLocalBye, "transferred: the consulted party now talks to the customer", 0) {
+				c.bye(cd)
+			}
 		}
 	}
 }

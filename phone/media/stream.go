@@ -51,6 +51,8 @@ type Stream struct {
 	noSend atomic.Bool                  // direction: recvonly or inactive
 	noRecv atomic.Bool                  // direction: sendonly or inactive
 	hold   atomic.Pointer[sourceHolder] // music on hold replaces the source's audio
+	src    atomic.Pointer[sourceHolder] // the microphone; nil = silence paced by a ticker
+	sink   atomic.Pointer[sinkHolder]   // the speaker; nil = discard, paced by a ticker
 	dtmf   *dtmfSender                  // nil when telephone-event was not negotiated
 
 	jbMu sync.Mutex
@@ -108,6 +110,7 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 		s.dtmf = newDTMFSender(ptime, s.tsPerFrame)
 	}
 	s.SetRemote(cfg.Remote)
+	s.SetDevices(cfg.Source, cfg.Sink)
 	return s, nil
 }
 
@@ -182,6 +185,25 @@ func (s *Stream) SetDirection(dir string) {
 }
 
 type sourceHolder struct{ src AudioSource }
+
+type sinkHolder struct{ sink AudioSink }
+
+// SetDevices swaps the stream's microphone and speaker while it runs (nil:
+// silence and discard, paced by the stream's own clock), so a call put on
+// hold can hand the sound devices to another. A Read or Write already in
+// progress on the old device finishes first; close the old device after.
+func (s *Stream) SetDevices(src AudioSource, sink AudioSink) {
+	if src == nil {
+		s.src.Store(nil)
+	} else {
+		s.src.Store(&sourceHolder{src})
+	}
+	if sink == nil {
+		s.sink.Store(nil)
+	} else {
+		s.sink.Store(&sinkHolder{sink})
+	}
+}
 
 // SetHoldSource replaces the microphone's audio with src's (music on
 // hold) while keeping the device's pacing; nil restores the microphone.

@@ -24,41 +24,46 @@ func (s *Stream) newPlayer() *player {
 func (s *Stream) playoutLoop() {
 	defer s.wg.Done()
 	pl := s.newPlayer()
-	sink := s.cfg.Sink
-	var tick *time.Ticker
-	if sink == nil {
-		tick = time.NewTicker(s.ptime)
-	}
+	var tick *time.Ticker // paces the stream while it has no sink
 	defer func() {
 		if tick != nil {
 			tick.Stop()
 		}
 	}()
 	for {
-		if sink == nil {
+		h := s.sink.Load()
+		if h == nil {
+			if tick == nil {
+				tick = time.NewTicker(s.ptime)
+			}
 			select {
 			case <-s.done:
 				return
 			case <-tick.C:
 			}
-		} else if s.isClosed() {
-			return
+		} else {
+			if tick != nil {
+				tick.Stop()
+				tick = nil
+			}
+			if s.isClosed() {
+				return
+			}
 		}
 		s.fillFrame(pl)
 		if s.noRecv.Load() {
 			clear(pl.frame) // sendonly/inactive: what arrives is not played
 		}
-		if sink == nil {
+		if h == nil {
 			continue
 		}
-		if err := sink.Write(pl.frame); err != nil {
+		if err := h.sink.Write(pl.frame); err != nil {
 			if s.isClosed() {
 				return
 			}
-			if s.firstTime(warnSink) {
-				s.log.Warn("audio sink failed; discarding received audio for the rest of the call", "err", err)
+			if s.sink.CompareAndSwap(h, nil) && s.firstTime(warnSink) {
+				s.log.Warn("audio sink failed; discarding received audio until another is set", "err", err)
 			}
-			sink, tick = nil, time.NewTicker(s.ptime)
 		}
 	}
 }

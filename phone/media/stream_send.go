@@ -37,32 +37,34 @@ func (s *Stream) newSender() *sender {
 func (s *Stream) sendLoop() {
 	defer s.wg.Done()
 	snd := s.newSender()
-	src := s.cfg.Source
-	var tick *time.Ticker
-	if src == nil {
-		tick = time.NewTicker(s.ptime)
-	}
+	var tick *time.Ticker // paces the stream while it has no source
 	defer func() {
 		if tick != nil {
 			tick.Stop()
 		}
 	}()
 	for {
-		if src != nil {
-			if err := src.Read(snd.pcm); err != nil {
+		if h := s.src.Load(); h != nil {
+			if tick != nil {
+				tick.Stop()
+				tick = nil
+			}
+			if err := h.src.Read(snd.pcm); err != nil {
 				if s.isClosed() {
 					return
 				}
-				if s.firstTime(warnSource) {
-					s.log.Warn("audio source failed; sending silence for the rest of the call", "err", err)
+				if s.src.CompareAndSwap(h, nil) && s.firstTime(warnSource) {
+					s.log.Warn("audio source failed; sending silence until another is set", "err", err)
 				}
-				src, tick = nil, time.NewTicker(s.ptime)
-				continue
+				continue // a source swapped out (SetDevices) is not a failure
 			}
 			if s.isClosed() {
 				return
 			}
 		} else {
+			if tick == nil {
+				tick = time.NewTicker(s.ptime)
+			}
 			select {
 			case <-s.done:
 				return
