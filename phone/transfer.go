@@ -15,7 +15,7 @@ type transfer struct {
 	target  string
 	prev    CallState // where the call goes back to if the transfer fails
 	wasHeld bool
-	done    bool // a 2xx NOTIFY came: the far end is with the target
+	done    bool     // a 2xx NOTIFY came: the far end is with the target
 	consult *Session // attended: our leg to the target, ended with the transfer
 }
 
