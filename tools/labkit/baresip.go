@@ -243,15 +243,23 @@ func (b *Baresip) SendDTMF(digits string) error {
 // for it until ctx ends. Events are kept from the start, so none is lost
 // between calls.
 func (b *Baresip) WaitEvent(ctx context.Context, typ string) (Event, error) {
-	return b.c.waitEvent(ctx, typ)
+	return b.c.waitEvent(ctx, typ, func(e Event) bool { return e.Type == typ })
 }
 
-// receivedDTMF matches baresip's log of RFC 4733 events: each digit shows
-// twice, "received event: '1' (end=0)" when it starts and "(end=1)" when
-// it ends.
-var receivedDTMF = regexp.MustCompile(`received event: '(.)'(?: \(end=(\d)\))?`)
+// WaitEventMatch is WaitEvent for the oldest event match accepts, e.g. a
+// CALL_REMOTE_SDP whose Param is "offer".
+func (b *Baresip) WaitEventMatch(ctx context.Context, match func(Event) bool) (Event, error) {
+	return b.c.waitEvent(ctx, "(matching)", match)
+}
 
-// ReceivedDTMF returns the digits baresip has received so far, in order.
+// receivedDTMF matches baresip's log of received digits. An RFC 4733
+// digit shows twice, "received event: '1' (end=0)" when it starts and
+// "(end=1)" when it ends; a SIP INFO one (application/dtmf-relay) once,
+// "call: received DTMF: '5' (duration=160)".
+var receivedDTMF = regexp.MustCompile(`received (?:event|DTMF): '(.)'(?: \(end=(\d)\))?`)
+
+// ReceivedDTMF returns the digits baresip has received so far, by RTP or
+// SIP INFO, in order.
 func (b *Baresip) ReceivedDTMF() string {
 	var sb strings.Builder
 	for _, m := range receivedDTMF.FindAllStringSubmatch(b.p.log(), -1) {

@@ -138,13 +138,13 @@ func (c *ctrl) command(ctx context.Context, cmd, params string) (string, error) 
 	}
 }
 
-// waitEvent removes and returns the oldest unconsumed event of type typ,
-// waiting for one if needed.
-func (c *ctrl) waitEvent(ctx context.Context, typ string) (Event, error) {
+// waitEvent removes and returns the oldest unconsumed event that match
+// accepts, waiting for one if needed; what names it in errors.
+func (c *ctrl) waitEvent(ctx context.Context, what string, match func(Event) bool) (Event, error) {
 	for {
 		c.mu.Lock()
 		for i, e := range c.events {
-			if e.Type == typ {
+			if match(e) {
 				c.events = append(c.events[:i], c.events[i+1:]...)
 				c.mu.Unlock()
 				return e, nil
@@ -153,12 +153,12 @@ func (c *ctrl) waitEvent(ctx context.Context, typ string) (Event, error) {
 		changed, rerr := c.changed, c.readErr
 		c.mu.Unlock()
 		if rerr != nil {
-			return Event{}, fmt.Errorf("waiting for baresip event %s: connection lost: %w", typ, rerr)
+			return Event{}, fmt.Errorf("waiting for baresip event %s: connection lost: %w", what, rerr)
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return Event{}, fmt.Errorf("waiting for baresip event %s: %w", typ, ctx.Err())
+			return Event{}, fmt.Errorf("waiting for baresip event %s: %w", what, ctx.Err())
 		}
 	}
 }

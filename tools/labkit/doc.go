@@ -1,6 +1,7 @@
-// Package labkit runs real SIP peers — Kamailio as registrar/proxy and
-// baresip as the far-end phone — for end-to-end tests and for the lab
-// program (tools/lab).
+// Package labkit runs real SIP peers — Kamailio as registrar/proxy, baresip
+// as the far-end phone and SIPp for scripted SIP dialogs (scenarios/*.xml,
+// exported as Scenario*) — for end-to-end tests and for the lab program
+// (tools/lab).
 //
 // baresip binds its RTP and DNS sockets on the wildcard address whatever its
 // config says, so the peers run only inside a private network namespace

@@ -8,7 +8,7 @@ import (
 )
 
 // Peer binaries the kit starts; Require checks them all.
-var peerBinaries = []string{"kamailio", "kamcmd", "baresip", "sipsak"}
+var peerBinaries = []string{"kamailio", "kamcmd", "baresip", "sipsak", "sipp"}
 
 // InIsolatedNetwork reports whether loopback is the only network interface,
 // which is what `unshare -n` gives.

@@ -187,6 +187,8 @@ route[WITHINDLG] {
 		}
 		exit;
 	}
+	# No Route to follow: the dialog was not record-routed here.
+	xlog("L_WARN", "in-dialog $rm to $ru from $si:$sp has no route through us\n");
 	sl_send_reply("404", "Not here");
 	exit;
 }

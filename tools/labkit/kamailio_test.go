@@ -3,6 +3,7 @@ package labkit
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,5 +168,67 @@ func TestKamailioProxyAuthAndRouting(t *testing.T) {
 	res, err := c.Do(ctx, request(k, sip.INVITE, "alice", "1002"))
 	if err != nil || res.StatusCode != 480 {
 		t.Fatalf("INVITE alice→1002: %v, %v; want 480 without a challenge", res, err)
+	}
+}
+
+// registerContact registers sip:user@127.0.0.1:port as user's contact, so
+// the proxy routes user's calls to whatever listens there (a SIPp UAS).
+func registerContact(t *testing.T, k *Kamailio, user, password string, port int) {
+	t.Helper()
+	c := sipClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := request(k, sip.REGISTER, user, user)
+	req.ReplaceHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: Domain, Port: port}})
+	res, err := c.Do(ctx, req)
+	if err == nil && res.StatusCode == 401 {
+		res, err = c.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: password})
+	}
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER %s at port %d: %v, %v", user, port, res, err)
+	}
+}
+
+// Every in-dialog request the phone may send or receive — re-INVITE,
+// UPDATE, INFO, OPTIONS, REFER, NOTIFY (callee to caller), BYE — follows
+// the record-route through Kamailio (loose_route), in both directions.
+func TestKamailioRoutesInDialogRequests(t *testing.T) {
+	Require(t)
+	k := startKamailio(t, KamailioOptions{Users: map[string]string{"1001": "pw1", "1003": "pw3"}, ProxyAuth: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	uas := startSIPp(t, SIPpOptions{Scenario: testScenario(t, "dialog_uas.xml")})
+	registerContact(t, k, "1003", "pw3", uas.Port())
+
+	uac := startSIPp(t, SIPpOptions{Scenario: testScenario(t, "dialog_uac.xml"), Remote: k.Addr(), Service: "1003"})
+	if err := uac.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Each request arrived with Kamailio's Via on top: it was proxied.
+	via := "127.0.0.1:" + strconv.Itoa(k.Port())
+	for _, side := range []struct {
+		s       *SIPp
+		methods []string
+	}{
+		{uas, []string{"INVITE", "ACK", "UPDATE", "INFO", "OPTIONS", "REFER", "BYE"}},
+		{uac, []string{"NOTIFY"}},
+	} {
+		for _, m := range side.methods {
+			got := side.s.Received(m)
+			if len(got) == 0 {
+				t.Errorf("%s: no %s received", filepath.Base(side.s.stem), m)
+			}
+			for _, r := range got {
+				if !strings.Contains(r.Header("Via"), via) {
+					t.Errorf("%s received %s not through Kamailio: Via %q", filepath.Base(side.s.stem), m, r.Header("Via"))
+				}
+			}
+		}
+	}
+	if n := len(uas.Received("INVITE")); n != 2 {
+		t.Errorf("callee received %d INVITEs, want the call and one re-INVITE", n)
 	}
 }

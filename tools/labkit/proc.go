@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,11 +23,16 @@ type proc struct {
 }
 
 func startProc(name, logPath string, args ...string) (*proc, error) {
+	return startCmd(exec.Command(name, args...), logPath)
+}
+
+// startCmd starts cmd (with its Dir, if set) like startProc.
+func startCmd(cmd *exec.Cmd, logPath string) (*proc, error) {
+	name := filepath.Base(cmd.Path)
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s log: %w", name, err)
 	}
-	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
