@@ -11,13 +11,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"deskphone/config"
 	"deskphone/hal/wav"
 	"deskphone/phone"
 	"deskphone/phone/event"
@@ -195,7 +192,7 @@ func TestHoldFarEnd(t *testing.T) {
 	waitFor(t, 5*time.Second, func() bool { return reinvites() == 2 },
 		func() string { return fmt.Sprintf("baresip saw %d re-INVITEs, want 2 (hold, resume)", reinvites()) })
 	time.Sleep(1500 * time.Millisecond) // audio after the resume
-	if n, err := listCalls(far); err != nil || n != 1 {
+	if n, err := far.ListCalls(); err != nil || n != 1 {
 		t.Errorf("baresip has %d calls (%v), want the one call still up", n, err)
 	}
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
@@ -361,9 +358,9 @@ func TestBlindTransfer(t *testing.T) {
 	if !strings.Contains(field(e.Data, "reasonMessage").(string), "transferred") {
 		t.Errorf("onEnded = %v, want a transfer", e.Data)
 	}
-	waitFor(t, 5*time.Second, func() bool { n, _ := listCalls(a); return n == 1 },
+	waitFor(t, 5*time.Second, func() bool { n, _ := a.ListCalls(); return n == 1 },
 		func() string {
-			n, err := listCalls(a)
+			n, err := a.ListCalls()
 			return fmt.Sprintf("1002 has %d calls (%v), want 1 (with 1003)", n, err)
 		})
 }
@@ -389,10 +386,10 @@ func TestCallTerminateRaces(t *testing.T) {
 		u.waitEvent(event.Ended, 10*time.Second, sessionIs(id))
 	}
 	waitFor(t, 40*time.Second, func() bool {
-		n, err := listCalls(far)
+		n, err := far.ListCalls()
 		return err == nil && n == 0 && len(u.must("GET", "/v1/state", nil)["sessions"].([]any)) == 0
 	}, func() string {
-		n, err := listCalls(far)
+		n, err := far.ListCalls()
 		return fmt.Sprintf("after 100 tries baresip has %d calls (%v), the phone %v", n, err, u.must("GET", "/v1/state", nil)["sessions"])
 	})
 }
@@ -449,73 +446,3 @@ func TestDeadFarEndDetected(t *testing.T) {
 	}
 }
 
-var _ = config.Config{}
-
-var activeCalls = regexp.MustCompile(`Active calls \((\d+)\)`)
-
-// listCalls is how many calls baresip has up (its listcalls command).
-func listCalls(b *labkit.Baresip) (int, error) {
-	out, err := b.Command("listcalls", "")
-	if err != nil {
-		return -1, err
-	}
-	m := activeCalls.FindStringSubmatch(out)
-	if m == nil {
-		return -1, fmt.Errorf("listcalls answered %q", out)
-	}
-	return strconv.Atoi(m[1])
-}
-
-// Attended transfer: the phone talks to 1002, consults 1003 (1002 is held
-// meanwhile), then joins them with REFER/Replaces; both phone legs end.
-func TestAttendedTransfer(t *testing.T) {
-	kam := kamailio(t)
-	a := farEnd(t, kam, "1002", "auto", 440)
-	c := farEnd(t, kam, "1003", "auto", 880)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
-	u.registered()
-	ida := callFarEnd(t, u, a, "1002")
-	idc := callFarEnd(t, u, c, "1003")
-	u.waitState(ida, string(phone.StateHeld), 5*time.Second)
-
-	u.must("POST", "/v1/transfer", map[string]string{"sessionId": ida, "consultSessionId": idc})
-	e := u.waitEvent(event.Ended, 15*time.Second, sessionIs(ida))
-	if field(e.Data, "reason") != phone.EndLocalBye {
-		t.Errorf("the transferred leg ended with %v, want LocalBye", e.Data)
-	}
-	u.waitEvent(event.Ended, 15*time.Second, sessionIs(idc)) // 1003 swaps our leg for 1002's
-	waitFor(t, 10*time.Second, func() bool {
-		na, _ := listCalls(a)
-		nc, _ := listCalls(c)
-		return na == 1 && nc == 1
-	}, func() string {
-		na, ea := listCalls(a)
-		nc, ec := listCalls(c)
-		return fmt.Sprintf("1002 has %d calls (%v), 1003 has %d (%v); want one each, with each other", na, ea, nc, ec)
-	})
-}
-
-// The phone as transferee: baresip 1002 transfers its call with the phone
-// to 1003; the phone calls 1003, reports success by NOTIFY, and 1002 hangs
-// up the old leg.
-func TestTransferredByFarEnd(t *testing.T) {
-	kam := kamailio(t)
-	a := farEnd(t, kam, "1002", "auto", 440)
-	c := farEnd(t, kam, "1003", "auto", 880)
-	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
-	u.registered()
-	ida := callFarEnd(t, u, a, "1002")
-	if _, err := a.Command("transfer", "sip:1003@"+kam.Addr()); err != nil {
-		t.Fatal(err)
-	}
-	nc := u.waitEvent(event.NewSession, 10*time.Second, func(d any) bool { return field(d, "calleePhoneNumber") != "1002" })
-	idc := field(nc.Data, "sessionId").(string)
-	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(idc))
-	if _, err := c.WaitEvent(ctxT(t, 5*time.Second), "CALL_ESTABLISHED"); err != nil {
-		t.Fatalf("1003 never got the call: %v", err)
-	}
-	u.waitEvent(event.Ended, 15*time.Second, sessionIs(ida))
-	u.waitState(idc, string(phone.StateConnected), 5*time.Second)
-	u.must("POST", "/v1/terminate", map[string]string{"sessionId": idc})
-	u.wantEnded(idc, phone.EndLocalBye)
-}

@@ -134,9 +134,10 @@ func New(cfg Config) (*UA, error) {
 		u.Close()
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
+	// No display name in Contact: it belongs in From, and peers that copy
+	// Contact into a Request-URI (SIPp's [next_url]) would copy it too.
 	u.contact = sip.ContactHeader{
-		DisplayName: cfg.DisplayName,
-		Address:     sip.Uri{Scheme: "sip", User: cfg.User, Host: u.host, Port: u.port},
+		Address: sip.Uri{Scheme: "sip", User: cfg.User, Host: u.host, Port: u.port},
 	}
 	if cfg.Transport == "tcp" {
 		u.contact.Address.UriParams = sip.NewParams()

@@ -1,0 +1,179 @@
+package main
+
+// End-to-end tests against scripted SIPp peers: session refreshes, a
+// caller that never ACKs, DTMF by SIP INFO.
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"deskphone/phone"
+	"deskphone/phone/event"
+	"deskphone/tools/labkit"
+)
+
+// sippPhone is a phone for SIPp's strict scripts: no in-dialog OPTIONS
+// keepalive, which a script does not expect.
+func sippPhone(t *testing.T, user string) *dut {
+	t.Helper()
+	cfg := phoneConfigFor(t, user, kamailio(t).Addr(), labUsers[user])
+	cfg.Calls.Keepalive = 0
+	u := startPhone(t, cfg)
+	u.registered()
+	return u
+}
+
+// sipp starts a SIPp scenario calling the phone directly; stopped at cleanup.
+func sipp(t *testing.T, u *dut, scenario string, vars map[string]string) *labkit.SIPp {
+	t.Helper()
+	s, err := labkit.StartSIPp(labkit.SIPpOptions{
+		Dir: filepath.Join(t.TempDir(), "sipp"), Scenario: scenario,
+		Remote: u.d.phone.SIPAddr(), Service: u.cfg.Account.User, Vars: vars,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("SIPp's messages:\n%s\nerrors:\n%s", s.Log(), s.Errors())
+		}
+	})
+	return s
+}
+
+// timed runs f and fails if it took longer than limit; it returns the time.
+func timed(t *testing.T, what string, limit time.Duration, f func()) time.Duration {
+	t.Helper()
+	start := time.Now()
+	f()
+	d := time.Since(start)
+	if d > limit {
+		t.Errorf("%s took %v, want under %v", what, d, limit)
+	}
+	t.Logf("%s took %v", what, d)
+	return d
+}
+
+// A session-refresh re-INVITE every 5 s during a 30 s call: each gets 200
+// with the same answer, the call stays up, nothing is reported.
+func TestSessionRefreshReinvites(t *testing.T) {
+	u := sippPhone(t, "1001")
+	s := sipp(t, u, labkit.ScenarioRefresh, map[string]string{"refreshes": "6", "interval_ms": "5000"})
+	ns := u.waitEvent(event.NewSession, 10*time.Second, nil)
+	id := field(ns.Data, "sessionId").(string)
+	u.must("POST", "/v1/answer", map[string]string{"sessionId": id})
+	u.waitEvent(event.Accepted, 5*time.Second, sessionIs(id))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := s.Wait(ctx); err != nil {
+		t.Fatalf("the refresh scenario failed: %v", err)
+	}
+	u.wantEnded(id, phone.EndRemoteBye)
+	if n := len(s.Received("INVITE")); n != 0 {
+		t.Logf("SIPp received %d INVITEs", n)
+	}
+	u.noEvent(event.Warning)
+	u.noEvent(event.Error)
+	u.noEvent(event.Hold)
+}
+
+// A caller that never ACKs: answer and terminate return at once; the
+// answered-only call ends by itself once the 200 OK's retransmissions give
+// up (64*T1), with a BYE to the caller; the terminated one ends at once
+// and its BYE follows the same way.
+func TestCallerNeverAcks(t *testing.T) {
+	a := sippPhone(t, "1001")
+	b := sippPhone(t, "1004")
+	sa := sipp(t, a, labkit.ScenarioNoAck, map[string]string{"wait_ms": "45000"})
+	sb := sipp(t, b, labkit.ScenarioNoAck, map[string]string{"wait_ms": "45000"})
+
+	ida := field(a.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
+	idb := field(b.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
+	timed(t, "answer (no ACK coming)", 100*time.Millisecond, func() { a.must("POST", "/v1/answer", map[string]string{"sessionId": ida}) })
+	timed(t, "answer (no ACK coming), second phone", 100*time.Millisecond, func() { b.must("POST", "/v1/answer", map[string]string{"sessionId": idb}) })
+	timed(t, "a second answer of the same call", 100*time.Millisecond, func() { b.do("POST", "/v1/answer", map[string]string{"sessionId": idb}) })
+	timed(t, "terminate while the ACK is awaited", 100*time.Millisecond, func() { b.must("POST", "/v1/terminate", map[string]string{"sessionId": idb}) })
+	timed(t, "a second terminate", 100*time.Millisecond, func() { b.do("POST", "/v1/terminate", map[string]string{"sessionId": idb}) })
+	b.wantEnded(idb, phone.EndLocalBye)
+
+	e := a.waitEvent(event.Ended, 45*time.Second, sessionIs(ida))
+	if field(e.Data, "reason") != phone.EndError || !strings.Contains(field(e.Data, "reasonMessage").(string), "ACK") {
+		t.Errorf("the unacknowledged call ended with %v, want Error about the missing ACK", e.Data)
+	}
+	for name, s := range map[string]*labkit.SIPp{"answered": sa, "terminated": sb} {
+		waitFor(t, 15*time.Second, func() bool { return len(s.Received("BYE")) == 1 },
+			func() string { return "the " + name + " caller never got a BYE" })
+	}
+	if n := len(a.must("GET", "/v1/state", nil)["sessions"].([]any)); n != 0 {
+		t.Errorf("%d sessions left", n)
+	}
+}
+
+// DTMF by SIP INFO from the far end: application/dtmf-relay and
+// application/dtmf both arrive as onDTMF.
+func TestInfoDTMFReceived(t *testing.T) {
+	u := sippPhone(t, "1001")
+	s := sipp(t, u, labkit.ScenarioInfoDTMF, nil)
+	id := field(u.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
+	u.must("POST", "/v1/answer", map[string]string{"sessionId": id})
+	for _, want := range []string{"5", "7"} {
+		if d := field(u.waitEvent(event.DTMFReceived, 10*time.Second, sessionIs(id)).Data, "digit"); d != want {
+			t.Fatalf("onDTMF digit %v, want %s", d, want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := s.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u.wantEnded(id, phone.EndRemoteBye)
+}
+
+// DTMF by SIP INFO both ways between two phones through Kamailio: with
+// audio.dtmf_mode: info the digits go as INFO application/dtmf-relay (not
+// RFC 4733), and arrive as onDTMF.
+func TestInfoDTMFPhoneToPhone(t *testing.T) {
+	kam := kamailio(t)
+	cfgA := phoneConfig(t, kam.Addr(), labUsers["1001"])
+	cfgA.Audio.DTMFMode = "info"
+	cfgB := phoneConfigFor(t, "1004", kam.Addr(), labUsers["1004"])
+	cfgB.Audio.DTMFMode = "info"
+	a := startPhone(t, cfgA)
+	b := startPhone(t, cfgB)
+	a.registered()
+	b.registered()
+	id := a.must("POST", "/v1/call", map[string]string{"to": "1004"})["sessionId"].(string)
+	idb := field(b.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
+	b.must("POST", "/v1/answer", map[string]string{"sessionId": idb})
+	a.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
+
+	a.must("POST", "/v1/dtmf", map[string]string{"sessionId": id, "digits": "19#"})
+	for _, want := range []string{"1", "9", "#"} {
+		if d := field(b.waitEvent(event.DTMFReceived, 10*time.Second, sessionIs(idb)).Data, "digit"); d != want {
+			t.Fatalf("1004 got digit %v, want %s", d, want)
+		}
+	}
+	b.must("POST", "/v1/dtmf", map[string]string{"sessionId": idb, "digits": "*4"})
+	for _, want := range []string{"*", "4"} {
+		if d := field(a.waitEvent(event.DTMFReceived, 10*time.Second, sessionIs(id)).Data, "digit"); d != want {
+			t.Fatalf("1001 got digit %v, want %s", d, want)
+		}
+	}
+	a.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	b.wantEnded(idb, phone.EndRemoteBye)
+	b.mu.Lock()
+	n := 0
+	for _, e := range b.events {
+		if e.Name == event.DTMFReceived {
+			n++
+		}
+	}
+	b.mu.Unlock()
+	if n != 3 {
+		t.Errorf("1004 got %d digits, want exactly 3 (INFO only, no RFC 4733 copies)", n)
+	}
+}
