@@ -445,4 +445,3 @@ func TestDeadFarEndDetected(t *testing.T) {
 		t.Fatalf("onEnded = %v, want Error", e.Data)
 	}
 }
-
