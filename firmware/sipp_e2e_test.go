@@ -177,3 +177,23 @@ func TestInfoDTMFPhoneToPhone(t *testing.T) {
 		t.Errorf("1004 got %d digits, want exactly 3 (INFO only, no RFC 4733 copies)", n)
 	}
 }
+
+// DTMF by SIP INFO to baresip (which receives application/dtmf-relay but,
+// in 1.0.0, cannot send INFO itself).
+func TestInfoDTMFToBaresip(t *testing.T) {
+	kam := kamailio(t)
+	far := farEnd(t, kam, "1002", "auto", 440)
+	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
+	cfg.Audio.DTMFMode = "info"
+	u := startPhone(t, cfg)
+	u.registered()
+	id := callFarEnd(t, u, far, "1002")
+	u.must("POST", "/v1/dtmf", map[string]string{"sessionId": id, "digits": "42#"})
+	waitFor(t, 10*time.Second, func() bool { return far.ReceivedDTMF() == "42#" },
+		func() string { return "baresip received DTMF " + far.ReceivedDTMF() + ", want 42#" })
+	if !strings.Contains(far.Log(), "received DTMF") {
+		t.Errorf("baresip's log shows no INFO DTMF (only RFC 4733?)")
+	}
+	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	u.wantEnded(id, phone.EndLocalBye)
+}

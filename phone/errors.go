@@ -16,6 +16,7 @@ const (
 	ErrSIPBadRequest       = 400 // e.g. a call before login
 	ErrSIPUnauthorized     = 401
 	ErrSIPForbidden        = 403
+	ErrSIPAuthRequired     = 407 // proxy authentication refused
 	ErrSIPRequestTimeout   = 408
 	ErrSIPRequestTerminate = 487
 	ErrSIPServiceUnavail   = 503

@@ -208,7 +208,7 @@ func (p *Phone) Login(ctx context.Context) error {
 func regError(st sipua.RegStatus) *Error {
 	switch st.Code {
 	case 401, 407:
-		return newError(ErrSIPUnauthorized, "registration refused: wrong user name or password (%d %s); check account.auth_user and account.password", st.Code, st.Reason)
+		return newError(st.Code, "registration refused: wrong user name or password (%d %s); check account.auth_user and account.password", st.Code, st.Reason)
 	case 403:
 		return newError(ErrSIPForbidden, "registration forbidden (403 %s): wrong password, or this extension is not allowed to register", st.Reason)
 	case 0:

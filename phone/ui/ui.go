@@ -228,6 +228,8 @@ func errorText(d phone.ErrorInfo) string {
 	switch d.ErrCode {
 	case phone.ErrSIPUnauthorized:
 		return "Wrong password (401)"
+	case phone.ErrSIPAuthRequired:
+		return "Wrong password (407)"
 	case phone.ErrSIPForbidden:
 		return "Login refused (403)"
 	case phone.ErrSIPRequestTimeout:
