@@ -50,6 +50,7 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 		return
 	}
 	in.Ring()
+	p.updateWaitingTone()
 	p.bus.Publish(event.NewSession, s.info())
 	p.publishWeb(event.WebCallIn, map[string]any{
 		"sessionId": s.ID, "type": "phone", "timeout": int(p.cfg.Calls.RingTimeout / time.Second),
@@ -143,6 +144,7 @@ func (p *Phone) Answer(sessionID string) error {
 	s.mu.Unlock()
 
 	p.holdOthers(s)
+	p.updateWaitingTone()
 	d, err := in.Answer(body, s)
 	if err != nil {
 		conn.Close()
@@ -177,4 +179,23 @@ func (p *Phone) Reject(sessionID string) error {
 		return nil
 	}
 	return newError(ErrAnswerFailure, "session %s is not ringing (it is %s %s)", s.ID, s.Direction, s.State())
+}
+
+// updateWaitingTone plays the call-waiting tone on the call being talked on
+// while another call rings, and stops it when none does.
+func (p *Phone) updateWaitingTone() {
+	list := p.sessionList()
+	ringing := false
+	for _, s := range list {
+		if s.State() == StateRinging {
+			ringing = true
+		}
+	}
+	for _, s := range list {
+		s.mu.Lock()
+		if s.stream != nil {
+			s.stream.SetAlert(ringing && s.state.live())
+		}
+		s.mu.Unlock()
+	}
 }

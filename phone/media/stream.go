@@ -51,6 +51,7 @@ type Stream struct {
 	noSend atomic.Bool                  // direction: recvonly or inactive
 	noRecv atomic.Bool                  // direction: sendonly or inactive
 	hold   atomic.Pointer[sourceHolder] // music on hold replaces the source's audio
+	alert  atomic.Bool                  // call waiting: beep into what the agent hears
 	src    atomic.Pointer[sourceHolder] // the microphone; nil = silence paced by a ticker
 	sink   atomic.Pointer[sinkHolder]   // the speaker; nil = discard, paced by a ticker
 	dtmf   *dtmfSender                  // nil when telephone-event was not negotiated
@@ -185,6 +186,10 @@ func (s *Stream) SetDirection(dir string) {
 }
 
 type sourceHolder struct{ src AudioSource }
+
+// SetAlert turns the call-waiting tone on or off: a short beep mixed into
+// what the agent hears, so a second call is noticed without a ringer.
+func (s *Stream) SetAlert(on bool) { s.alert.Store(on) }
 
 type sinkHolder struct{ sink AudioSink }
 

@@ -1,6 +1,9 @@
 package media
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // player is the playout goroutine's state; all buffers are made once.
 type player struct {
@@ -8,6 +11,7 @@ type player struct {
 	fifo    []int16 // decoded samples not yet played (packets need not match our frame size)
 	n       int     // samples held in fifo
 	payload []byte
+	beepAt  int // position in the call-waiting tone's cycle, in samples
 }
 
 func (s *Stream) newPlayer() *player {
@@ -54,6 +58,9 @@ func (s *Stream) playoutLoop() {
 		if s.noRecv.Load() {
 			clear(pl.frame) // sendonly/inactive: what arrives is not played
 		}
+		if s.alert.Load() {
+			s.mixWaitingTone(pl)
+		}
 		if h == nil {
 			continue
 		}
@@ -96,4 +103,20 @@ func (s *Stream) fillFrame(pl *player) {
 	copy(pl.frame, pl.fifo[:pl.n])
 	clear(pl.frame[pl.n:])
 	pl.n = 0
+}
+
+// mixWaitingTone adds the call-waiting tone: 440 Hz for 200 ms every 2 s
+// (ITU-T E.180's usual cadence), at a level that does not drown the call.
+func (s *Stream) mixWaitingTone(pl *player) {
+	rate := s.codec.SampleRate()
+	on, cycle := rate/5, 2*rate
+	for i := range pl.frame {
+		if pl.beepAt < on {
+			v := int32(pl.frame[i]) + int32(4000*math.Sin(2*math.Pi*440*float64(pl.beepAt)/float64(rate)))
+			pl.frame[i] = int16(max(-32768, min(32767, v)))
+		}
+		if pl.beepAt++; pl.beepAt == cycle {
+			pl.beepAt = 0
+		}
+	}
 }
