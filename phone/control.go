@@ -11,16 +11,18 @@ import (
 // session finds a session by id; "" means the one the agent is on: the
 // ringing call for answer, else the active call, else any.
 func (p *Phone) session(id string, prefer CallState) (*Session, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if id != "" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		if s, ok := p.sessions[id]; ok {
 			return s, nil
 		}
 		return nil, errNoSession
 	}
+	// Not under p.mu: a session may hold its own lock while it takes p.mu
+	// (the hold music), so p.mu is never held while taking a session's.
 	var pick *Session
-	for _, s := range p.sessions {
+	for _, s := range p.sessionList() {
 		st := s.State()
 		switch {
 		case st == prefer:
