@@ -125,7 +125,11 @@ func startPhone(t *testing.T, cfg *config.Config) *dut {
 	t.Helper()
 	bus := event.NewBus()
 	ch, stop := bus.Subscribe(1024)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	level := slog.LevelInfo
+	if os.Getenv("DESKPHONE_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
 	d, err := start(context.Background(), cfg, log, bus)
 	if err != nil {
 		t.Fatalf("starting the phone: %v", err)

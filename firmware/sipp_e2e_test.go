@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -196,4 +197,44 @@ func TestInfoDTMFToBaresip(t *testing.T) {
 	}
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	u.wantEnded(id, phone.EndLocalBye)
+}
+
+// Session timers (RFC 4028): a callee that asks the caller to refresh
+// every 10 s gets a re-INVITE from the phone about every 5 s, and the
+// call stays up.
+func TestSessionTimerPhoneRefreshes(t *testing.T) {
+	kam := kamailio(t)
+	u := sippPhone(t, "1001")
+	uas, err := labkit.StartSIPp(labkit.SIPpOptions{
+		Dir: filepath.Join(t.TempDir(), "sipp"), Scenario: labkit.ScenarioSessionTimerUAS,
+		Vars: map[string]string{"expires": "10"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		uas.Stop()
+		if t.Failed() {
+			t.Logf("SIPp's messages:\n%s\nerrors:\n%s", uas.Log(), uas.Errors())
+		}
+	})
+	if err := kam.RegisterContact("1003", labUsers["1003"], uas.Port(), 60); err != nil {
+		t.Fatal(err)
+	}
+	id := u.must("POST", "/v1/call", map[string]string{"to": "1003"})["sessionId"].(string)
+	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
+	// Two refreshes: at about 5 s and 10 s.
+	waitFor(t, 15*time.Second, func() bool { return len(uas.Received("INVITE")) >= 3 },
+		func() string { return fmt.Sprintf("SIPp got %d INVITEs, want the call and 2 refreshes", len(uas.Received("INVITE"))) })
+	if st := u.sessionState(id); st != string(phone.StateConnected) {
+		t.Fatalf("after the refreshes the call is %q, want connected", st)
+	}
+	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	u.wantEnded(id, phone.EndLocalBye)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := uas.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u.noEvent(event.Warning)
 }

@@ -38,7 +38,7 @@ var (
 	ScenarioUASInfoDTMF string
 
 	// ScenarioSessionTimerUAS (UAS) answers with "Session-Expires:
-	// 90;refresher=uac" and Require: timer, accepts any number of
+	// <expires>;refresher=uac" (Vars["expires"], required) and Require: timer, accepts any number of
 	// re-INVITE and UPDATE refreshes, and ends on BYE.
 	//
 	//go:embed scenarios/session_timer_uas.xml

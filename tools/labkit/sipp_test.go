@@ -106,7 +106,7 @@ func TestSIPpRefresh(t *testing.T) {
 	for _, refreshes := range []int{3, 0} {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		uas := startSIPp(t, SIPpOptions{Scenario: ScenarioSessionTimerUAS})
+		uas := startSIPp(t, SIPpOptions{Scenario: ScenarioSessionTimerUAS, Vars: map[string]string{"expires": "90"}})
 		if _, err := runUAC(t, ctx, SIPpOptions{Scenario: ScenarioRefresh,
 			Vars: map[string]string{"refreshes": strconv.Itoa(refreshes), "interval_ms": "100"}}, uas); err != nil {
 			t.Fatal(err)
@@ -191,7 +191,7 @@ func TestSIPpSessionTimerUAS(t *testing.T) {
 	Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	uas := startSIPp(t, SIPpOptions{Scenario: ScenarioSessionTimerUAS})
+	uas := startSIPp(t, SIPpOptions{Scenario: ScenarioSessionTimerUAS, Vars: map[string]string{"expires": "90"}})
 	uac, err := runUAC(t, ctx, SIPpOptions{Scenario: testScenario(t, "update_uac.xml")}, uas)
 	if err != nil {
 		t.Fatal(err)
