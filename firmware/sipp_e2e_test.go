@@ -225,7 +225,9 @@ func TestSessionTimerPhoneRefreshes(t *testing.T) {
 	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
 	// Two refreshes: at about 5 s and 10 s.
 	waitFor(t, 15*time.Second, func() bool { return len(uas.Received("INVITE")) >= 3 },
-		func() string { return fmt.Sprintf("SIPp got %d INVITEs, want the call and 2 refreshes", len(uas.Received("INVITE"))) })
+		func() string {
+			return fmt.Sprintf("SIPp got %d INVITEs, want the call and 2 refreshes", len(uas.Received("INVITE")))
+		})
 	if st := u.sessionState(id); st != string(phone.StateConnected) {
 		t.Fatalf("after the refreshes the call is %q, want connected", st)
 	}
