@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -407,6 +408,6 @@ func (s *Session) keepalive(d signal.Dialog) {
 }
 
 func isStatus(err error, code int) bool {
-	se, ok := err.(*signal.StatusError)
-	return ok && se.Code == code
+	var se *signal.StatusError
+	return errors.As(err, &se) && se.Code == code
 }

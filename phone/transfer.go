@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -15,8 +16,9 @@ type transfer struct {
 	target  string
 	prev    CallState // where the call goes back to if the transfer fails
 	wasHeld bool
-	done    bool     // a 2xx NOTIFY came: the far end is with the target
-	consult *Session // attended: our leg to the target, ended with the transfer
+	done    bool          // a 2xx NOTIFY came: the far end is with the target
+	consult *Session      // attended: our leg to the target, ended with the transfer
+	over    chan struct{} // closed when the transfer failed
 }
 
 // TransferInfo is onTransfer's payload (phone): progress from the
@@ -84,7 +86,7 @@ func (s *Session) refer(target, replaces string, consult *Session) error {
 		return newError(ErrSIPBadRequest, "session %s cannot be transferred while %s", s.ID, prev)
 	}
 	_ = s.moveLocked(StateTransferring)
-	x := &transfer{target: target, prev: prev, wasHeld: prev == StateHeld, consult: consult}
+	x := &transfer{target: target, prev: prev, wasHeld: prev == StateHeld, consult: consult, over: make(chan struct{})}
 	s.xfer = x
 	s.note = "Transferring..."
 	dlg := s.dlg
@@ -98,9 +100,12 @@ func (s *Session) refer(target, replaces string, consult *Session) error {
 			s.transferFailed(x, 0, "the far end refused the transfer: "+err.Error())
 			return
 		}
+		t := time.NewTimer(transferTimeout)
+		defer t.Stop()
 		select {
 		case <-s.done:
-		case <-time.After(transferTimeout):
+		case <-x.over:
+		case <-t.C:
 			s.transferFailed(x, 408, "the transfer did not complete in time")
 		}
 	}()
@@ -155,6 +160,7 @@ func (s *Session) transferFailed(x *transfer, code int, msg string) {
 	}
 	s.state = x.prev
 	s.xfer = nil
+	close(x.over)
 	s.note = "Transfer failed"
 	if code > 0 {
 		s.note = fmt.Sprintf("Transfer failed (%d)", code)
@@ -194,29 +200,38 @@ func (p *Phone) followRefer(from *Session, dlg signal.Dialog, target, replaces s
 	}
 	notify(100, "Trying", false)
 	_ = from.reoffer(true) // the transferor's leg waits on hold
+	// Watch the new call's events from before it exists, so none is missed.
+	events, stop := p.bus.Subscribe(256)
+	defer stop()
 	id, err := p.call(target, "", "", replaces)
 	if err != nil {
 		notify(503, "Service Unavailable", true)
 		return
 	}
-	s, err := p.session(id, "")
-	if err != nil {
-		notify(487, "Request Terminated", true)
-		return
-	}
+	timeout := time.NewTimer(p.cfg.Calls.AnswerTimeout + 5*time.Second)
+	defer timeout.Stop()
 	for {
-		st := s.State()
-		switch {
-		case st.live():
-			notify(200, "OK", true)
-			return
-		case st == StateEnded:
-			notify(487, "Request Terminated", true)
-			return
-		}
 		select {
-		case <-s.done:
-		case <-time.After(20 * time.Millisecond):
+		case e := <-events:
+			switch d := e.Data.(type) {
+			case SessionRef:
+				if d.SessionID == id && e.Name == event.Accepted {
+					notify(200, "OK", true)
+					return
+				}
+			case Ended:
+				if d.SessionID == id {
+					code := d.SIPCode
+					if code < 300 {
+						code = 487
+					}
+					notify(code, http.StatusText(code), true)
+					return
+				}
+			}
+		case <-timeout.C:
+			notify(408, "Request Timeout", true)
+			return
 		}
 	}
 }
