@@ -87,3 +87,53 @@ type MutedInfo struct {
 	SessionID string `json:"sessionId"`
 	Muted     bool   `json:"muted"`
 }
+
+// The web SDK's call events (tccc-agent.md §4.3), published beside the
+// native ones with the web SDK's field names. tabUUID names a browser tab
+// in the web SDK; a desk phone has none, so it is empty.
+
+// WebCallIn is callIn's payload.
+type WebCallIn struct {
+	SessionID         string    `json:"sessionId"`
+	Type              string    `json:"type"`    // "phone"
+	Timeout           int       `json:"timeout"` // seconds until the call stops ringing
+	CalleePhoneNumber string    `json:"calleePhoneNumber"`
+	CallerPhoneNumber string    `json:"callerPhoneNumber"`
+	CallerLocation    string    `json:"callerLocation"`
+	Remark            string    `json:"remark"`
+	IvrPath           []IvrStep `json:"ivrPath"`
+	ProtectedCallee   string    `json:"protectedCallee"`
+	ProtectedCaller   string    `json:"protectedCaller"`
+	ServerType        string    `json:"serverType"`
+}
+
+// IvrStep is one key the caller pressed in the IVR (none known to a phone).
+type IvrStep struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+}
+
+// WebCallOuted is callOuted's payload.
+type WebCallOuted struct {
+	SessionID         string `json:"sessionId"`
+	CallerPhoneNumber string `json:"callerPhoneNumber"`
+	CalleePhoneNumber string `json:"calleePhoneNumber"`
+	ServerType        string `json:"serverType"`
+	TabUUID           string `json:"tabUUID"`
+}
+
+// WebSession is the payload of userAccessed, calloutAccepted and transfer.
+type WebSession struct {
+	SessionID string `json:"sessionId"`
+	TabUUID   string `json:"tabUUID,omitempty"`
+}
+
+// WebSessionEnded is sessionEnded's payload. closeBy: seat (the agent),
+// client (the customer), timer (nobody answered in time), admin (the
+// system: a failure).
+type WebSessionEnded struct {
+	SessionID  string `json:"sessionId"`
+	CloseBy    string `json:"closeBy"`
+	MainReason string `json:"mainReason"`
+	SubReason  string `json:"subReason"`
+}

@@ -36,26 +36,29 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 		started: time.Now(), p: p, done: make(chan struct{}), state: StateRinging,
 		in: in, decided: make(chan struct{}),
 	}
+	// The number the customer dialled: P-Called-Party-ID (RFC 3455) when a
+	// proxy says it, else the To header.
+	if u := userOf(in.Header("P-Called-Party-ID")); u != "" {
+		s.Callee = u
+	}
 	if s.Callee == "" {
 		s.Callee = p.cfg.Account.User
 	}
 	if err := p.addSession(s, true); err != nil {
 		in.Reject(486, "Busy Here")
 		p.bus.Publish(event.NewSession, s.info())
+		p.publishWebCallIn(s)
 		s.state = StateEnded
 		msg := fmt.Sprintf("missed call: all %d lines were busy (answered 486 Busy Here)", p.cfg.Calls.MaxLines)
 		p.bus.Publish(event.Ended, Ended{Reason: EndTimeout, ReasonMessage: msg, SessionID: s.ID, SIPCode: 486})
-		p.publishWebEnded(s, EndTimeout)
+		p.publishWebEnded(s, EndTimeout, msg)
 		close(s.done)
 		return
 	}
 	in.Ring()
 	p.updateWaitingTone()
 	p.bus.Publish(event.NewSession, s.info())
-	p.publishWeb(event.WebCallIn, map[string]any{
-		"sessionId": s.ID, "type": "phone", "timeout": int(p.cfg.Calls.RingTimeout / time.Second),
-		"calleePhoneNumber": s.Callee, "callerPhoneNumber": s.Caller, "remark": s.Remark, "serverType": ServerType,
-	})
+	p.publishWebCallIn(s)
 	go s.ring(desc)
 }
 
@@ -198,4 +201,20 @@ func (p *Phone) updateWaitingTone() {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// userOf is the user part of a name-addr such as "Sales" <sip:4001@pbx>.
+func userOf(v string) string {
+	_, rest, ok := strings.Cut(v, "sip:")
+	if !ok {
+		_, rest, ok = strings.Cut(v, "tel:")
+	}
+	if !ok {
+		return ""
+	}
+	end := strings.IndexAny(rest, "@;>")
+	if end < 0 {
+		end = len(rest)
+	}
+	return rest[:end]
 }

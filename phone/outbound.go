@@ -65,7 +65,7 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 	}
 	p.holdOthers(s)
 	p.bus.Publish(event.NewSession, s.info())
-	p.publishWeb(event.WebCallOuted, map[string]any{"sessionId": s.ID, "callerPhoneNumber": s.Caller, "calleePhoneNumber": s.Callee, "serverType": ServerType, "remark": s.Remark})
+	p.bus.Publish(event.WebCallOuted, WebCallOuted{SessionID: s.ID, CallerPhoneNumber: s.Caller, CalleePhoneNumber: s.Callee, ServerType: ServerType})
 
 	var hdrs []signal.Header
 	if uui != "" {
@@ -143,9 +143,9 @@ func (s *Session) connected(conn *net.UDPConn, neg media.Negotiated, d signal.Di
 	if !s.publishLive(func() {
 		s.p.bus.Publish(event.Accepted, SessionRef{SessionID: s.ID})
 		if s.Direction == CallOut {
-			s.p.publishWeb(event.WebCalloutAccepted, map[string]any{"sessionId": s.ID})
+			s.p.bus.Publish(event.WebCalloutAccepted, WebSession{SessionID: s.ID})
 		} else {
-			s.p.publishWeb(event.WebUserAccessed, map[string]any{"sessionId": s.ID})
+			s.p.bus.Publish(event.WebUserAccessed, WebSession{SessionID: s.ID})
 		}
 	}) {
 		return

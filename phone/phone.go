@@ -117,17 +117,23 @@ func (p *Phone) removeSession(s *Session) {
 	p.mu.Unlock()
 }
 
-// publishWeb publishes one of the web SDK's call events (§4.3).
-func (p *Phone) publishWeb(name string, data map[string]any) { p.bus.Publish(name, data) }
-
 // publishWebEnded is the web SDK's sessionEnded: closeBy says who ended it
 // (seat = the agent, client = the customer, timer = a timeout).
-func (p *Phone) publishWebEnded(s *Session, reason string) {
+func (p *Phone) publishWebEnded(s *Session, reason, msg string) {
 	closeBy := map[string]string{
 		EndLocalBye: "seat", EndRemoteBye: "client", EndRejected: "client",
 		EndRemoteCancel: "client", EndTimeout: "timer", EndError: "admin",
 	}[reason]
-	p.publishWeb(event.WebSessionEnded, map[string]any{"sessionId": s.ID, "closeBy": closeBy, "mainReason": reason})
+	p.bus.Publish(event.WebSessionEnded, WebSessionEnded{SessionID: s.ID, CloseBy: closeBy, MainReason: reason, SubReason: msg})
+}
+
+// publishWebCallIn is the web SDK's callIn for a new inbound call.
+func (p *Phone) publishWebCallIn(s *Session) {
+	p.bus.Publish(event.WebCallIn, WebCallIn{
+		SessionID: s.ID, Type: "phone", Timeout: int(p.cfg.Calls.RingTimeout / time.Second),
+		CalleePhoneNumber: s.Callee, CallerPhoneNumber: s.Caller, Remark: s.Remark, IvrPath: []IvrStep{},
+		ProtectedCallee: s.Callee, ProtectedCaller: s.Caller, ServerType: ServerType,
+	})
 }
 
 // Bus is the phone's event stream.

@@ -325,7 +325,7 @@ func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 	s.p.removeSession(s)
 	s.p.updateWaitingTone()
 	s.p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code})
-	s.p.publishWebEnded(s, reason)
+	s.p.publishWebEnded(s, reason, msg)
 	close(s.done)
 	return true
 }

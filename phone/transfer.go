@@ -128,7 +128,7 @@ func (s *Session) OnNotify(code int, reason string) {
 	case code < 300:
 		x.done = true
 		s.p.bus.Publish(event.Transfer, TransferInfo{SessionID: s.ID, Target: x.target, Code: code, Reason: reason, Status: "done"})
-		s.p.publishWeb(event.WebTransfer, map[string]any{"sessionId": s.ID})
+		s.p.bus.Publish(event.WebTransfer, WebSession{SessionID: s.ID})
 	}
 	s.mu.Unlock()
 	switch {

@@ -15,3 +15,17 @@ func TestDecodeUUI(t *testing.T) {
 		}
 	}
 }
+
+func TestUserOf(t *testing.T) {
+	for in, want := range map[string]string{
+		`"Sales" <sip:4001@pbx.example.com>`: "4001",
+		`<tel:+8675512345678>`:               "+8675512345678",
+		`sip:4002@pbx;user=phone`:            "4002",
+		``:                                   "",
+		`garbage`:                            "",
+	} {
+		if got := userOf(in); got != want {
+			t.Errorf("userOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
