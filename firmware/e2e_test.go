@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -323,23 +324,65 @@ func TestEventStream(t *testing.T) {
 	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
-	out := u.must("POST", "/v1/call", map[string]string{"to": "9999", "remark": "VIP"})
-	id := out["sessionId"].(string)
+	u.must("POST", "/v1/call", map[string]string{"to": "9999", "remark": "VIP"})
 	sc := bufio.NewScanner(res.Body)
 	var names []string
+	var lastID, firstID string
 	deadline := time.Now().Add(10 * time.Second)
 	for sc.Scan() && time.Now().Before(deadline) {
 		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "id: "); ok {
+			lastID = v
+			if firstID == "" {
+				firstID = v
+			}
+		}
 		if name, ok := strings.CutPrefix(line, "event: "); ok {
 			names = append(names, name)
 		}
-		if strings.HasPrefix(line, "data: ") && strings.Contains(line, id) && strings.Contains(line, `"reason"`) {
+		if strings.HasPrefix(line, "data: ") && !strings.Contains(line, `"timestamp":`) {
+			t.Errorf("SSE data without a timestamp: %s", line)
+		}
+		if strings.HasPrefix(line, "event: sessionEnded") {
 			break
 		}
 	}
+	res.Body.Close()
 	got := strings.Join(names, ",")
-	if !strings.Contains(got, "onNewSession") || !strings.Contains(got, "onEnded") {
-		t.Fatalf("SSE events %q lack onNewSession/onEnded", got)
+	for _, want := range []string{"onNewSession", "callOuted", "onEnded", "sessionEnded"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("SSE events %q lack %s", got, want)
+		}
+	}
+	if firstID == "" || firstID == lastID {
+		t.Fatalf("SSE ids: first %q, last %q", firstID, lastID)
+	}
+
+	// A client that reconnects with Last-Event-ID gets what came after it.
+	req, _ := http.NewRequest("GET", u.api+"/v1/events", nil)
+	req.Header.Set("Last-Event-ID", firstID)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res2, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res2.Body.Close()
+	sc = bufio.NewScanner(res2.Body)
+	var replayed []string
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "id: "); ok {
+			replayed = append(replayed, v)
+			if v == lastID {
+				break
+			}
+		}
+	}
+	if len(replayed) == 0 || replayed[len(replayed)-1] != lastID {
+		t.Fatalf("after Last-Event-ID %s the stream replayed ids %v, want up to %s", firstID, replayed, lastID)
+	}
+	if replayed[0] == firstID {
+		t.Errorf("the replay repeated the event %s the client already had", firstID)
 	}
 }
 
