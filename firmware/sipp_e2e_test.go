@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -239,4 +240,19 @@ func TestSessionTimerPhoneRefreshes(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.noEvent(event.Warning)
+}
+
+// OPTIONS outside a dialog (a proxy's or a monitor's ping) gets 200 with
+// what the phone supports.
+func TestOptionsPing(t *testing.T) {
+	u := sippPhone(t, "1001")
+	out, err := exec.Command("sipsak", "-v", "-s", "sip:1001@"+u.d.phone.SIPAddr()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sipsak OPTIONS: %v\n%s", err, out)
+	}
+	for _, want := range []string{"200 OK", "Allow: INVITE", "REFER", "UPDATE"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the OPTIONS answer lacks %q:\n%s", want, out)
+		}
+	}
 }
