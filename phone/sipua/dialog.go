@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"strconv"
@@ -212,14 +213,41 @@ func (d *dialog) RemoteSDP() []byte {
 
 // Reoffer sends a re-INVITE with sdp, ACKs the 2xx and returns the answer.
 func (d *dialog) Reoffer(ctx context.Context, sdp []byte) ([]byte, error) {
+	// No re-INVITE before the ACK of our 2xx (RFC 3261 §14.1: one INVITE
+	// transaction at a time in each direction).
+	if ch := d.ackPending(); ch != nil {
+		select {
+		case <-ch:
+		case <-d.done:
+			return nil, ErrDialogGone
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	for try := 0; ; try++ {
+		answer, res, err := d.reofferOnce(ctx, sdp)
+		if res == nil || res.StatusCode != 491 || try == 2 {
+			return answer, err
+		}
+		// Glare: both sides offered at once. Retry after a random 2.1-4 s
+		// (RFC 3261 §14.1; we may not know who owns the Call-ID).
+		wait := 2100*time.Millisecond + time.Duration(rand.Int64N(int64(1900*time.Millisecond)))
+		select {
+		case <-time.After(wait):
+		case <-d.done:
+			return nil, ErrDialogGone
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (d *dialog) reofferOnce(ctx context.Context, sdp []byte) ([]byte, *sip.Response, error) {
 	req := d.request(sip.INVITE, 0, "application/sdp", sdp)
 	req.AppendHeader(sip.NewHeader("Allow", allowed))
 	res, err := d.doOK(ctx, req)
-	if err != nil {
-		if res != nil && res.StatusCode != 408 && res.StatusCode != 481 {
-			d.ack(req.CSeq().SeqNo) // a non-2xx final is ACKed by the transaction; harmless otherwise
-		}
-		return nil, err
+	if err != nil { // a non-2xx final is ACKed by the transaction layer
+		return nil, res, err
 	}
 	d.mu.Lock()
 	if c := res.Contact(); c != nil {
@@ -233,7 +261,7 @@ func (d *dialog) Reoffer(ctx context.Context, sdp []byte) ([]byte, error) {
 	d.mu.Unlock()
 	d.ack(req.CSeq().SeqNo)
 	d.noteSessionTimer(res, true)
-	return answer, nil
+	return answer, res, nil
 }
 
 // ack sends the ACK for the 2xx to our INVITE with CSeq seq.
