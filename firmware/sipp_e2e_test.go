@@ -31,10 +31,15 @@ func sippPhone(t *testing.T, user string) *dut {
 // sipp starts a SIPp scenario calling the phone directly; stopped at cleanup.
 func sipp(t *testing.T, u *dut, scenario string, vars map[string]string) *labkit.SIPp {
 	t.Helper()
-	s, err := labkit.StartSIPp(labkit.SIPpOptions{
-		Dir: filepath.Join(t.TempDir(), "sipp"), Scenario: scenario,
-		Remote: u.d.phone.SIPAddr(), Service: u.cfg.Account.User, Vars: vars,
-	})
+	return startSIPp(t, labkit.SIPpOptions{Scenario: scenario, Remote: u.d.phone.SIPAddr(), Service: u.cfg.Account.User, Vars: vars})
+}
+
+// startSIPp starts SIPp in a test directory; its trace is logged if the
+// test fails.
+func startSIPp(t *testing.T, opts labkit.SIPpOptions) *labkit.SIPp {
+	t.Helper()
+	opts.Dir = filepath.Join(t.TempDir(), "sipp")
+	s, err := labkit.StartSIPp(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,19 +211,7 @@ func TestInfoDTMFToBaresip(t *testing.T) {
 func TestSessionTimerPhoneRefreshes(t *testing.T) {
 	kam := kamailio(t)
 	u := sippPhone(t, "1001")
-	uas, err := labkit.StartSIPp(labkit.SIPpOptions{
-		Dir: filepath.Join(t.TempDir(), "sipp"), Scenario: labkit.ScenarioSessionTimerUAS,
-		Vars: map[string]string{"expires": "10"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		uas.Stop()
-		if t.Failed() {
-			t.Logf("SIPp's messages:\n%s\nerrors:\n%s", uas.Log(), uas.Errors())
-		}
-	})
+	uas := startSIPp(t, labkit.SIPpOptions{Scenario: labkit.ScenarioSessionTimerUAS, Vars: map[string]string{"expires": "10"}})
 	if err := kam.RegisterContact("1003", labUsers["1003"], uas.Port(), 60); err != nil {
 		t.Fatal(err)
 	}

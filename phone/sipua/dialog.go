@@ -108,12 +108,6 @@ func (d *dialog) isEnded() bool {
 	return d.ended
 }
 
-func (d *dialog) setHandler(h signal.DialogHandler) {
-	d.mu.Lock()
-	d.handler = h
-	d.mu.Unlock()
-}
-
 func (d *dialog) getHandler() signal.DialogHandler {
 	d.mu.Lock()
 	defer d.mu.Unlock()
