@@ -110,7 +110,17 @@ func (p *Phone) SendDTMF(sessionID, digits string) error {
 		}
 	}
 	if mode == "info" || mode == "both" {
+		// One INFO sender per call at a time, in the order the digits were
+		// given: each batch waits for the batch before it.
+		s.mu.Lock()
+		prev, done := s.infoDone, make(chan struct{})
+		s.infoDone = done
+		s.mu.Unlock()
 		go func() {
+			defer close(done)
+			if prev != nil {
+				<-prev
+			}
 			for _, d := range digits {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				err := dlg.Info(ctx, "application/dtmf-relay", []byte("Signal="+string(d)+"\r\nDuration=160\r\n"))

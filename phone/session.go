@@ -50,6 +50,7 @@ type Session struct {
 	playback   hal.Playback
 	decided    chan struct{} // inbound: answered or rejected, the ring timer stops
 	xfer       *transfer
+	infoDone   chan struct{} // closed when the last DTMF INFO batch is out
 }
 
 // SessionState is a session as the control API and the display see it.

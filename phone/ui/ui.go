@@ -6,6 +6,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -156,13 +157,21 @@ func (u *UI) key(k hal.Key) {
 // hook: lifting the handset answers a ringing call; hanging up ends the
 // call being talked on.
 func (u *UI) hook(off bool) {
-	f, _ := focus(u.p.State().Sessions)
+	list := u.p.State().Sessions
+	f, _ := focus(list)
 	switch {
 	case f == nil:
 	case off && f.State == phone.StateRinging:
 		_ = u.p.Answer(f.SessionID)
-	case !off && f.State != phone.StateRinging && f.State != phone.StateHeld:
-		_ = u.p.Terminate(f.SessionID)
+	case !off:
+		// The call talked on, even while a second call rings (and has
+		// the focus): that one goes on ringing.
+		talked := slices.DeleteFunc(list, func(s phone.SessionState) bool {
+			return s.State == phone.StateRinging || s.State == phone.StateHeld
+		})
+		if t, _ := focus(talked); t != nil {
+			_ = u.p.Terminate(t.SessionID)
+		}
 	}
 }
 
