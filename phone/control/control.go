@@ -115,6 +115,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, 400, "the request body is not the expected JSON: "+err.Error())
 		return false
 	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, 400, "the request body has more after its JSON object: send one object")
+		return false
+	}
 	return true
 }
 

@@ -778,3 +778,14 @@ func TestEvents(t *testing.T) {
 		}
 	}
 }
+
+// Trailing data after the JSON object is refused, not ignored.
+func TestTrailingJSONRefused(t *testing.T) {
+	srv := control.New(nil, nil, "")
+	req := httptest.NewRequest("POST", "/v1/call", strings.NewReader(`{"to":"2000"} {"to":"3000"}`))
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "more after its JSON") {
+		t.Fatalf("trailing JSON: %d %s", rec.Code, rec.Body)
+	}
+}

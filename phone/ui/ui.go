@@ -49,6 +49,7 @@ func (u *UI) Run(ctx context.Context) {
 	defer stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	hook := u.front.Changes()
 	u.render()
 	for {
 		select {
@@ -59,7 +60,11 @@ func (u *UI) Run(ctx context.Context) {
 				return
 			}
 			u.key(k)
-		case off := <-u.front.Changes():
+		case off, ok := <-hook:
+			if !ok {
+				hook = nil // the board closed it: no more hook changes
+				continue
+			}
 			u.hook(off)
 		case e, ok := <-events:
 			if !ok {
