@@ -142,9 +142,8 @@ func (s *Session) nextSDPLocked(dir string) ([]byte, error) {
 	return body, err
 }
 
-// startMediaLocked-free: opens the sound devices and the RTP stream for a
-// negotiated call. A sound device that fails is reported and replaced by
-// silence: the call goes on. Called without s.mu.
+// startMedia starts the RTP stream of a negotiated call, and gives it the
+// sound devices if the agent talks on it (claimAudio). Called without s.mu.
 func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
 	p := s.p
 	st, err := media.NewStream(media.StreamConfig{
