@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -295,5 +296,13 @@ func (b *Baresip) Log() string { return b.p.log() }
 // Stop sends SIGTERM (baresip un-registers and exits) and SIGKILL after 5 s.
 func (b *Baresip) Stop() error {
 	b.c.close()
+	// The first SIGTERM hangs up calls and un-registers; with a call whose
+	// far end is gone it waits for that BYE to time out (32 s). A second
+	// SIGTERM makes baresip quit at once (its signal handler's second stage).
+	_ = syscall.Kill(-b.p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-b.p.done:
+	case <-time.After(2 * time.Second):
+	}
 	return b.p.stop(5 * time.Second)
 }
