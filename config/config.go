@@ -42,6 +42,9 @@ type Account struct {
 	Transport   string `yaml:"transport"` // "udp" or "tcp", lower case after loading
 	Expires     int    `yaml:"expires"`   // seconds
 	Listen      string `yaml:"listen"`    // local host:port; port 0 picks a free one
+	// Keepalive is how often OPTIONS checks that the registrar still
+	// answers (connection supervision); 0 turns it off.
+	Keepalive time.Duration `yaml:"keepalive"`
 }
 
 // Agent is the contact-center identity of the phone's user.
@@ -119,6 +122,7 @@ func Default() *Config {
 			Transport: "udp",
 			Expires:   300,
 			Listen:    "0.0.0.0:5060",
+			Keepalive: 25 * time.Second,
 		},
 		Board: "sim",
 		Audio: Audio{

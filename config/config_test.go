@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -77,7 +78,7 @@ func TestLoadExample(t *testing.T) {
 		Account: Account{
 			Registrar: "127.0.0.1:5060", Domain: "127.0.0.1", User: "1001", AuthUser: "1001",
 			Password: "secret", DisplayName: "Agent 1001", Transport: "udp", Expires: 300,
-			Listen: "127.0.0.1:5070",
+			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second,
 		},
 		Agent: Agent{SdkAppId: 1400000001, UserId: "agent1001@example.com"},
 		Board: "sim",
@@ -163,8 +164,8 @@ func TestNormalised(t *testing.T) {
 			func(c *Config) any { return c.API.Listen }, "localhost:8080"},
 		{"api on ::1", []string{"127.0.0.1:8080", `"[::1]:8080"`},
 			func(c *Config) any { return c.API.Listen }, "[::1]:8080"},
-		{"api on network with token", []string{"127.0.0.1:8080", "0.0.0.0:8080\n  token: t0k"},
-			func(c *Config) any { return c.API.Token }, "t0k"},
+		{"api on network with token", []string{"127.0.0.1:8080", "0.0.0.0:8080\n  token: t0k3n-0f-16-chars"},
+			func(c *Config) any { return c.API.Token }, "t0k3n-0f-16-chars"},
 		{"alias", []string{"board: sim", "board: &b sim\nx_unused: *b"}, nil, nil},
 	}
 	for _, tt := range tests {
@@ -321,9 +322,19 @@ func TestProblems(t *testing.T) {
 			[]string{"t.yaml:22: api.listen: '127.0.0.1:0' is not a valid port (use 1-65535, e.g. 127.0.0.1:8080)"}},
 		{"api token twice", []string{"127.0.0.1:8080", "127.0.0.1:8080\n  token: a\n  token_file: b"},
 			[]string{"t.yaml:24: api.token_file: both api.token and api.token_file are set; keep only one"}},
+		{"api token with a space", []string{"127.0.0.1:8080", "0.0.0.0:8080\n  token: \"correct horse battery\""},
+			[]string{"t.yaml:23: api.token: the token has whitespace or a control character (character 8), which an Authorization header cannot carry; make it one word of letters and digits, e.g. the output of: openssl rand -hex 16"}},
+		{"api token with a tab", []string{"127.0.0.1:8080", "127.0.0.1:8080\n  token: \"0123456789abcdef\\t\""},
+			[]string{"t.yaml:23: api.token: the token has whitespace or a control character (character 17), which an Authorization header cannot carry; make it one word of letters and digits, e.g. the output of: openssl rand -hex 16"}},
+		{"api token with a control character", []string{"127.0.0.1:8080", "127.0.0.1:8080\n  token: \"0123456789\\x00abcdef\""},
+			[]string{"t.yaml:23: api.token: the token has whitespace or a control character (character 11), which an Authorization header cannot carry; make it one word of letters and digits, e.g. the output of: openssl rand -hex 16"}},
+		{"api token short", []string{"127.0.0.1:8080", "127.0.0.1:8080\n  token: s3cret"},
+			[]string{"t.yaml:23: api.token: the token is 6 characters long, too easy to guess; make it at least 16, e.g. the output of: openssl rand -hex 16"}},
+		{"api token 15 characters", []string{"127.0.0.1:8080", "0.0.0.0:8080\n  token: 0123456789abcde"},
+			[]string{"t.yaml:23: api.token: the token is 15 characters long, too easy to guess; make it at least 16, e.g. the output of: openssl rand -hex 16"}},
 		// keys
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
-			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen); did you mean password?"}},
+			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},
@@ -479,13 +490,13 @@ func TestPasswordFileProblems(t *testing.T) {
 
 func TestTokenFile(t *testing.T) {
 	path := writeConfig(t, edit(t, "127.0.0.1:8080", "0.0.0.0:8080\n  token_file: api-token"),
-		map[string]string{"api-token": "abc123\n"})
+		map[string]string{"api-token": "abc123def456ghi789\n"})
 	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.API.Token != "abc123" {
-		t.Errorf("Token = %q, want abc123", c.API.Token)
+	if c.API.Token != "abc123def456ghi789" {
+		t.Errorf("Token = %q, want abc123def456ghi789", c.API.Token)
 	}
 
 	// A token file that cannot be read is reported once, not also as a
@@ -496,6 +507,33 @@ func TestTokenFile(t *testing.T) {
 		" (no such file or directory); create it holding the API token on one line, or set api.token instead"
 	if err == nil || err.Error() != want {
 		t.Errorf("missing token file:\n got %v\nwant %s", err, want)
+	}
+}
+
+// The token read from api.token_file is held to api.token's rules, and the
+// problem names api.token_file and the file, never the token.
+func TestTokenFileRules(t *testing.T) {
+	for _, tt := range []struct{ content, want string }{
+		{"0123456789abcdef\n", ""}, // exactly 16: accepted
+		{"my token is long enough\n", "the token in %s has whitespace or a control character (character 3), which an Authorization header cannot carry; make it one word of letters and digits, e.g. the output of: openssl rand -hex 16"},
+		{"0123456789abcdef \n", "the token in %s has whitespace or a control character (character 17), which an Authorization header cannot carry; make it one word of letters and digits, e.g. the output of: openssl rand -hex 16"},
+		{"short\r\n", "the token in %s is 5 characters long, too easy to guess; make it at least 16, e.g. the output of: openssl rand -hex 16"},
+	} {
+		path := writeConfig(t, edit(t, "127.0.0.1:8080", "0.0.0.0:8080\n  token_file: api-token"), map[string]string{"api-token": tt.content})
+		c, err := Load(path)
+		if tt.want == "" {
+			if err != nil || c.API.Token != strings.TrimSpace(tt.content) {
+				t.Errorf("token file %q: %v", tt.content, err)
+			}
+			continue
+		}
+		want := path + ":23: api.token_file: " + fmt.Sprintf(tt.want, filepath.Join(filepath.Dir(path), "api-token"))
+		if err == nil || err.Error() != want {
+			t.Errorf("token file %q:\n got %v\nwant %s", tt.content, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), strings.TrimSpace(tt.content)) {
+			t.Errorf("token file %q: the message quotes the token: %v", tt.content, err)
+		}
 	}
 }
 

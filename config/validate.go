@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // validate checks every value of c, after defaults and secrets, and records
@@ -21,6 +23,9 @@ func (d *decoder) validate(c *Config, dir string) {
 	d.checkPositive("calls.answer_timeout", int64(c.Calls.AnswerTimeout), "60s")
 	if c.Calls.MaxLines < 1 || c.Calls.MaxLines > 8 {
 		d.add("calls.max_lines", "%d is out of range; use 1-8 (2 gives call waiting)", c.Calls.MaxLines)
+	}
+	if c.Account.Keepalive < 0 {
+		d.add("account.keepalive", "is negative; use a duration such as 25s, or 0 to turn it off")
 	}
 	if c.Calls.Keepalive < 0 {
 		d.add("calls.keepalive", "is negative; use a duration such as 30s, or 0 to turn it off")
@@ -204,4 +209,37 @@ func (d *decoder) checkAPI(a *API) {
 	if ok && !isLoopback(host) && a.Token == "" && a.TokenFile == "" {
 		d.add(key, "%s is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1", a.Listen)
 	}
+	d.checkToken(a)
+}
+
+// minTokenLen is the shortest API token accepted, in characters.
+const minTokenLen = 16
+
+// checkToken checks the API token, read from api.token_file by now. The
+// token is a secret: the messages never quote it.
+func (d *decoder) checkToken(a *API) {
+	if a.Token == "" || d.reported("api.token_file") {
+		return // none, or readSecrets already said what is wrong
+	}
+	key, where := "api.token", "the token"
+	if a.TokenFile != "" {
+		key, where = "api.token_file", "the token in "+a.TokenFile
+	}
+	if i := strings.IndexFunc(a.Token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+		d.add(key, "%s has whitespace or a control character (character %d), which an Authorization header cannot carry; make it one word of letters and digits, e.g. the output of: openssl rand -hex 16", where, utf8.RuneCountInString(a.Token[:i])+1)
+		return
+	}
+	if n := utf8.RuneCountInString(a.Token); n < minTokenLen {
+		d.add(key, "%s is %d characters long, too easy to guess; make it at least %d, e.g. the output of: openssl rand -hex 16", where, n, minTokenLen)
+	}
+}
+
+// reported reports whether a problem was already recorded for key.
+func (d *decoder) reported(key string) bool {
+	for _, p := range d.problems {
+		if p.Key == key {
+			return true
+		}
+	}
+	return false
 }

@@ -137,3 +137,11 @@ type WebSessionEnded struct {
 	MainReason string `json:"mainReason"`
 	SubReason  string `json:"subReason"`
 }
+
+// ConnectionInfo is the payload of onConnectionLost, onTryToReconnect and
+// onConnectionRecovery.
+type ConnectionInfo struct {
+	ServerType string `json:"serverType"`
+	Reason     string `json:"reason,omitempty"`  // (phone) why the connection was lost
+	Attempt    int    `json:"attempt,omitempty"` // (phone) which reconnect attempt
+}

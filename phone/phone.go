@@ -15,6 +15,7 @@ import (
 
 	"deskphone/config"
 	"deskphone/hal"
+	"deskphone/phone/conn"
 	"deskphone/phone/event"
 	"deskphone/phone/media"
 	"deskphone/phone/signal"
@@ -40,8 +41,11 @@ type Phone struct {
 	music      []int16  // calls.hold_music, mono
 	musicHz    int
 	// loggedIn is CheckLogin; tests of the state machine replace it.
-	loggedIn func() error
-	byes     map[chan struct{}]bool // BYEs still going out (guarded by mu)
+	loggedIn      func() error
+	byes          map[chan struct{}]bool // BYEs still going out (guarded by mu)
+	conn          *conn.Supervisor       // fed by the registration goroutine only
+	connState     conn.State             // its state, for readers (guarded by mu)
+	stopKeepalive context.CancelFunc
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -63,14 +67,16 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 	}
 	lo, hi := cfg.Audio.RTPPortRange()
 	p := &Phone{
-		cfg:      cfg,
-		audio:    audio,
-		bus:      bus,
-		log:      log,
-		codecs:   codecs,
-		ports:    newPortPool(lo, hi),
-		sessions: map[string]*Session{},
-		byes:     map[chan struct{}]bool{},
+		cfg:       cfg,
+		audio:     audio,
+		bus:       bus,
+		log:       log,
+		codecs:    codecs,
+		ports:     newPortPool(lo, hi),
+		sessions:  map[string]*Session{},
+		byes:      map[chan struct{}]bool{},
+		conn:      conn.New(),
+		connState: conn.Down,
 	}
 	p.loggedIn = p.CheckLogin
 	return p, nil
@@ -188,6 +194,9 @@ func (p *Phone) Login(ctx context.Context) error {
 	p.mu.Lock()
 	if p.reg == nil {
 		p.reg = ua.Register(p.onRegistration)
+		kctx, stop := context.WithCancel(context.Background())
+		p.stopKeepalive = stop
+		go p.keepalive(kctx, ua, p.reg)
 	}
 	reg := p.reg
 	p.mu.Unlock()
@@ -230,17 +239,45 @@ func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 		info.RetryIn = st.Retry.String()
 	}
 	p.bus.Publish(event.Registration, info)
-	switch {
-	case st.State == sipua.RegFailed && (prev.State != sipua.RegFailed || prev.Code != st.Code):
+	events, report := p.conn.Observe(string(st.State), st.Code, st.Reason)
+	p.mu.Lock()
+	p.connState = p.conn.State()
+	p.mu.Unlock()
+	if report {
 		e := regError(st)
 		p.publishError(e.Code, e.Message, p.cfg.Account.Registrar)
-		if prev.State == sipua.Registered {
-			p.bus.Publish(event.ConnectionLost, map[string]string{"serverType": ServerType})
+	}
+	for _, e := range events {
+		p.bus.Publish(e.Name, ConnectionInfo{ServerType: ServerType, Reason: e.Reason, Attempt: e.Attempt})
+	}
+}
+
+// keepalive pings the registrar while registered: one that stops
+// answering is noticed within account.keepalive plus the ping's timeout,
+// not at the next refresh minutes later.
+func (p *Phone) keepalive(ctx context.Context, ua *sipua.UA, reg *sipua.Registration) {
+	every := p.cfg.Account.Keepalive
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-	case st.State == sipua.Registering && prev.State == sipua.RegFailed:
-		p.bus.Publish(event.TryToReconnect, map[string]string{"serverType": ServerType})
-	case st.State == sipua.Registered && prev.State == sipua.RegFailed:
-		p.bus.Publish(event.ConnectionRecovery, map[string]string{"serverType": ServerType})
+		if reg.Status().State != sipua.Registered {
+			continue // the registration loop is already retrying
+		}
+		pctx, cancel := context.WithTimeout(ctx, min(every, 4*time.Second))
+		err := ua.Ping(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("the registrar did not answer the keepalive", "error", err)
+			reg.Kick("the registrar stopped answering (keepalive OPTIONS unanswered)")
+		}
 	}
 }
 
@@ -271,6 +308,10 @@ func (p *Phone) Logout(ctx context.Context) error {
 	p.mu.Lock()
 	reg := p.reg
 	p.reg = nil
+	if p.stopKeepalive != nil {
+		p.stopKeepalive()
+		p.stopKeepalive = nil
+	}
 	p.mu.Unlock()
 	if reg == nil {
 		return newError(ErrHadLoggedOut, "already logged out")
@@ -302,6 +343,7 @@ func (p *Phone) Close(ctx context.Context) error {
 // State is a snapshot for the control API and the display.
 type State struct {
 	Registration RegistrationInfo `json:"registration"`
+	Connection   conn.State       `json:"connection"` // down, up, lost (connection supervision)
 	SdkAppID     int64            `json:"sdkAppId"`
 	UserID       string           `json:"userId"`
 	Extension    string           `json:"extension"`
@@ -316,9 +358,11 @@ func (p *Phone) State() State {
 	if p.reg != nil {
 		st = p.reg.Status()
 	}
+	cs := p.connState
 	p.mu.Unlock()
 	out := State{
 		Registration: RegistrationInfo{State: string(st.State), Code: st.Code, Reason: st.Reason, Expires: st.Expires},
+		Connection:   cs,
 		SdkAppID:     p.cfg.Agent.SdkAppId,
 		UserID:       p.cfg.Agent.UserId,
 		Extension:    p.cfg.Account.User,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -47,6 +48,7 @@ type Registration struct {
 	cseq     uint32
 	cancel   context.CancelFunc
 	done     chan struct{}
+	kick     chan string // a keepalive found the registrar gone: say so and retry now
 
 	mu     sync.Mutex
 	status RegStatus
@@ -63,6 +65,7 @@ func (u *UA) Register(onChange func(prev, cur RegStatus)) *Registration {
 		callID:   sip.CallIDHeader(uuid.NewString()),
 		cancel:   cancel,
 		done:     make(chan struct{}),
+		kick:     make(chan string, 1),
 		status:   RegStatus{State: Unregistered},
 	}
 	go r.loop(ctx)
@@ -117,19 +120,35 @@ func (r *Registration) loop(ctx context.Context) {
 			backoff = RetryMin
 			wait = refreshAfter(granted)
 		} else {
-			st := RegStatus{State: RegFailed, Reason: err.Error(), Retry: backoff}
+			wait = jitter(backoff)
+			backoff = min(backoff*2, RetryMax)
+			st := RegStatus{State: RegFailed, Reason: err.Error(), Retry: wait}
 			if res != nil {
 				st.Code, st.Reason = int(res.StatusCode), res.Reason
 			}
 			r.set(st)
-			wait = backoff
-			backoff = min(backoff*2, RetryMax)
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-time.After(wait):
+		case <-t.C:
+		case why := <-r.kick:
+			t.Stop()
+			if r.Status().State == Registered {
+				r.set(RegStatus{State: RegFailed, Reason: why})
+			}
 		}
+	}
+}
+
+// Kick tells the registration that the registrar stopped answering (a
+// keepalive went unanswered): it reports the loss and registers again now.
+func (r *Registration) Kick(reason string) {
+	select {
+	case r.kick <- reason:
+	default: // one is pending already
 	}
 }
 
@@ -216,4 +235,26 @@ func grantedExpiry(res *sip.Response, ours *sip.ContactHeader, asked int) int {
 		}
 	}
 	return asked
+}
+
+// jitter spreads retries ±20 %, so phones that lost the same registrar do
+// not all come back in the same instant.
+func jitter(d time.Duration) time.Duration {
+	return d*4/5 + time.Duration(rand.Int64N(int64(d*2/5)+1))
+}
+
+// Ping sends OPTIONS to the registrar (outside any dialog): any answer
+// means it is there. The keepalive of connection supervision.
+func (u *UA) Ping(ctx context.Context) error {
+	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: u.cfg.Domain})
+	req.SetDestination(u.proxy())
+	req.SetTransport(u.transport())
+	req.AppendHeader(u.fromHeader())
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", Host: u.cfg.Domain}, Params: sip.NewParams()})
+	req.AppendHeader(u.contact.Clone())
+	_, err := u.cli.Do(ctx, req)
+	if err != nil {
+		return noAnswer(err)
+	}
+	return nil
 }

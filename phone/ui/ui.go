@@ -13,6 +13,7 @@ import (
 
 	"deskphone/hal"
 	"deskphone/phone"
+	"deskphone/phone/conn"
 	"deskphone/phone/event"
 )
 
@@ -277,18 +278,11 @@ func (u *UI) Screen() []string {
 	ps := u.p.State()
 	ext := u.p.Config().Account.User
 	var reg string
-	switch ps.Registration.State {
-	case "registered":
-		reg = "Registered"
-	case "registering":
-		reg = "Registering"
-	case "failed":
-		reg = fmt.Sprintf("Not reg. (%d)", ps.Registration.Code)
-		if ps.Registration.Code == 0 {
-			reg = "Not registered"
-		}
+	switch {
+	case ps.Connection == conn.Lost:
+		reg = "No service" // was registered: reconnecting (see onTryToReconnect)
 	default:
-		reg = "Logged out"
+		reg = regText(ps.Registration)
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -366,4 +360,21 @@ func (u *UI) render() {
 	_ = u.front.SetLED(hal.LEDLine, line)
 	_ = u.front.SetLED(hal.LEDMute, mute)
 	_ = u.front.Show(u.Screen())
+}
+
+// regText is the header's registration status.
+func regText(r phone.RegistrationInfo) string {
+	switch r.State {
+	case "registered":
+		return "Registered"
+	case "registering":
+		return "Registering"
+	case "failed":
+		if r.Code == 0 {
+			return "Not registered"
+		}
+		return fmt.Sprintf("Not reg. (%d)", r.Code)
+	default:
+		return "Logged out"
+	}
 }
