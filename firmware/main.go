@@ -107,9 +107,15 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	ctx, cancel := context.WithCancel(ctx)
 	d := &device{board: board, panel: panel, phone: p, apiAddr: ln.Addr().String(), stop: cancel}
 	go ui.New(p, board).Run(ctx)
-	d.srv = &http.Server{Handler: control.New(p, panel, cfg.API.Token), ReadHeaderTimeout: 10 * time.Second}
+	d.srv = &http.Server{
+		Handler:           control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr}),
+		ReadHeaderTimeout: control.ReadHeaderTimeout,
+		ReadTimeout:       control.ReadTimeout,
+		WriteTimeout:      control.WriteTimeout, // GET /v1/events clears it for its stream
+		IdleTimeout:       control.IdleTimeout,
+	}
 	go func() {
-		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := d.srv.Serve(control.LimitListener(ln, control.MaxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("control API stopped", "error", err)
 		}
 	}()

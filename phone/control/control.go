@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"deskphone/phone"
@@ -24,18 +27,59 @@ type Panel interface {
 	Snapshot() any
 }
 
+// Limits of the API's HTTP server (see firmware/main.go), and of a request.
+const (
+	// MaxBody is the largest request body; a larger one gets HTTP 413.
+	MaxBody = 64 << 10
+	// MaxConns is how many connections the API serves at once; more wait
+	// in the kernel's accept queue until one closes (see LimitListener).
+	MaxConns = 64
+	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout the
+	// whole request with its body.
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 30 * time.Second
+	// WriteTimeout bounds a response, from the end of the request's
+	// headers: longer than POST /v1/login's 15 s. The event stream clears
+	// it, since it runs for as long as the client stays.
+	WriteTimeout = 30 * time.Second
+	// IdleTimeout closes a kept-alive connection that sends nothing.
+	IdleTimeout = 2 * time.Minute
+)
+
 // Server serves the API for one phone.
 type Server struct {
 	phone *phone.Phone
 	panel Panel
 	token string
+	local bool // listens on loopback: Host and Origin are checked
 	mux   *http.ServeMux
 }
 
-// New builds the API. token, when set, is required as "Authorization:
-// Bearer TOKEN" on every request. panel may be nil.
+// Options configure NewServer.
+type Options struct {
+	// Panel is the simulated front panel; nil on real hardware.
+	Panel Panel
+	// Token, when set, is required as "Authorization: Bearer TOKEN" on
+	// every request (the scheme in any case).
+	Token string
+	// Listen is the address the API listens on (the listener's, so a port
+	// 0 is resolved). On a loopback address every request's Host must be
+	// a loopback host and a POST's Origin, when sent, a loopback origin,
+	// so that a web page in the agent's browser cannot drive the phone
+	// (cross-site requests, DNS rebinding). "" skips these checks.
+	Listen string
+}
+
+// New builds the API without Host and Origin checks. token, when set, is
+// required as "Authorization: Bearer TOKEN" on every request. panel may be
+// nil. Servers on a real listener should use NewServer with Options.Listen.
 func New(p *phone.Phone, panel Panel, token string) *Server {
-	s := &Server{phone: p, panel: panel, token: token, mux: http.NewServeMux()}
+	return NewServer(p, Options{Panel: panel, Token: token})
+}
+
+// NewServer builds the API as o says.
+func NewServer(p *phone.Phone, o Options) *Server {
+	s := &Server{phone: p, panel: o.Panel, token: o.Token, local: isLoopbackAddr(o.Listen), mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /v1/state", s.state)
 	s.mux.HandleFunc("GET /v1/login", s.checkLogin)
 	s.mux.HandleFunc("POST /v1/login", s.login)
@@ -60,20 +104,136 @@ func New(p *phone.Phone, panel Panel, token string) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.local && !s.sameMachine(w, r) {
+		return
+	}
 	if s.token != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got = strings.TrimLeft(got, " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="deskphone"`)
 			writeError(w, http.StatusUnauthorized, ErrAPIToken, "control API: missing or wrong bearer token: send 'Authorization: Bearer <api.token>' (this is not a SIP 401)")
 			return
 		}
 	}
+	if r.ContentLength > MaxBody {
+		tooLarge(w)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	s.mux.ServeHTTP(w, r)
+}
+
+// sameMachine refuses, with 403 and ErrAPIForbidden, a request that a web
+// page may have sent: a Host that is not this machine (DNS rebinding), or a
+// state-changing request from another origin (cross-site request).
+func (s *Server) sameMachine(w http.ResponseWriter, r *http.Request) bool {
+	if !isLoopbackHost(r.Host) {
+		writeError(w, http.StatusForbidden, ErrAPIForbidden, fmt.Sprintf("control API: Host %q is not this machine: the API listens on loopback, so address it as 127.0.0.1, [::1] or localhost", r.Host))
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	if o, sent := r.Header["Origin"]; sent && (len(o) != 1 || !isLoopbackOrigin(o[0])) {
+		writeError(w, http.StatusForbidden, ErrAPIForbidden, fmt.Sprintf("control API: refused a %s from the web page at Origin %q: only pages on http://127.0.0.1, http://[::1] or http://localhost may change the phone's state", r.Method, r.Header.Get("Origin")))
+		return false
+	}
+	return true
+}
+
+// isLoopbackAddr reports whether a listen address (host:port) is loopback.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopbackName(host)
+}
+
+// isLoopbackHost reports whether a Host header (host, host:port, [v6] or
+// [v6]:port) names this machine.
+func isLoopbackHost(h string) bool {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return isLoopbackName(host)
+	}
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		return isLoopbackName(h[1 : len(h)-1])
+	}
+	return !strings.Contains(h, ":") && isLoopbackName(h)
+}
+
+// isLoopbackName: localhost, or a loopback IP address (127.0.0.0/8, ::1).
+func isLoopbackName(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// isLoopbackOrigin reports whether an Origin header is a page served from
+// this machine: http(s)://127.0.0.1, [::1] or localhost, with any port.
+func isLoopbackOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	return isLoopbackHost(u.Host)
 }
 
 // ErrAPIToken is the control API's own "wrong bearer token" code, distinct
 // from SIP's 401 (wrong SIP password).
 const ErrAPIToken = -10401
+
+// ErrAPIForbidden is the control API's "not from this machine" code (HTTP
+// 403): on a loopback listener, a request whose Host is not a loopback host,
+// or a POST whose Origin is another site's web page.
+const ErrAPIForbidden = -10403
+
+// LimitListener returns a listener that holds at most n connections from l
+// open at once: Accept waits while n are open, leaving further clients in
+// the kernel's accept queue. It starts no goroutine; a connection's slot is
+// freed by its (first) Close.
+func LimitListener(l net.Listener, n int) net.Listener {
+	return &limitListener{Listener: l, slots: make(chan struct{}, n), done: make(chan struct{})}
+}
+
+type limitListener struct {
+	net.Listener
+	slots     chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+type limitConn struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.free)
+	return err
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -101,8 +261,12 @@ func writeResult(w http.ResponseWriter, err error, ok any) {
 
 // decode reads a JSON body into v; an empty body leaves v as it is.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	body, err := io.ReadAll(r.Body) // ServeHTTP limits it to MaxBody
 	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			tooLarge(w)
+			return false
+		}
 		writeError(w, http.StatusBadRequest, 400, "cannot read the request body: "+err.Error())
 		return false
 	}
@@ -120,6 +284,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// tooLarge answers a body over MaxBody.
+func tooLarge(w http.ResponseWriter) {
+	writeError(w, http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is over %d KiB: send one small JSON object", MaxBody>>10))
 }
 
 var okBody = map[string]string{"status": "success"}
@@ -231,6 +400,11 @@ func (s *Server) press(w http.ResponseWriter, r *http.Request) {
 }
 
 // events streams the bus as Server-Sent Events: event name = SDK callback.
+// The stream outlives the server's WriteTimeout and ReadTimeout, so it
+// clears both deadlines (a recorder, which has none, says so; ignored).
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
 	event.ServeSSE(w, r, s.phone.Bus())
 }

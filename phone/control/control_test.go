@@ -2,8 +2,9 @@ package control_test
 
 // Unit tests of the HTTP control API against a phone on the fake signalling
 // stack (phone/signal/sigtest). Requests go straight to the handler
-// (httptest.NewRecorder) except the event stream, which needs a server;
-// both stay on 127.0.0.1, as do the RTP sockets. Waits poll with deadlines.
+// (httptest.NewRecorder) except where a connection matters (the event
+// stream, the connection cap, timeouts), which use a server; both stay on
+// 127.0.0.1, as do the RTP sockets. Waits poll with deadlines.
 
 import (
 	"bufio"
@@ -13,7 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -480,7 +483,7 @@ func TestLoginFails(t *testing.T) {
 // A token-protected API: 401 with ErrAPIToken without the right bearer.
 func TestToken(t *testing.T) {
 	h := newHarness(t, "s3cret", nil, nil)
-	for _, auth := range []string{"", "Bearer wrong", "Bearer s3cret2", "Bearer ", "bearer s3cret", "Basic czNjcmV0", "s3cret"} {
+	for _, auth := range []string{"", "Bearer wrong", "Bearer s3cret2", "Bearer ", "Bearers3cret", "Bearer s3cret x", "Bear s3cret", "Basic czNjcmV0", "s3cret"} {
 		for _, route := range []struct{ method, path, body string }{
 			{"GET", "/v1/state", ""}, {"POST", "/v1/call", `{"to":"2000"}`}, {"GET", "/v1/events", ""}, {"GET", "/v1/nope", ""},
 		} {
@@ -787,5 +790,372 @@ func TestTrailingJSONRefused(t *testing.T) {
 	srv.ServeHTTP(rec, req)
 	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "more after its JSON") {
 		t.Fatalf("trailing JSON: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// ---------------------------------------------------------------- hardening
+
+// The auth scheme is case-insensitive (RFC 7235); the token is not.
+func TestBearerAnyCase(t *testing.T) {
+	h := newHarness(t, "s3cret-t0ken-0f-16", nil, nil)
+	for _, auth := range []string{"Bearer s3cret-t0ken-0f-16", "bearer s3cret-t0ken-0f-16", "BEARER s3cret-t0ken-0f-16", "bEaReR  s3cret-t0ken-0f-16"} {
+		req := httptest.NewRequest("GET", "/v1/state", nil)
+		req.Header.Set("Authorization", auth)
+		if r := h.serve(req); r.status != http.StatusOK {
+			t.Errorf("%q: %v, want 200", auth, r)
+		}
+	}
+	for _, auth := range []string{"bearer S3CRET-T0KEN-0F-16", "bearer s3cret-t0ken-0f-1"} {
+		req := httptest.NewRequest("GET", "/v1/state", nil)
+		req.Header.Set("Authorization", auth)
+		checkError(t, auth, h.serve(req), 401, control.ErrAPIToken)
+	}
+}
+
+// A body over 64 KiB gets 413 with {code,message}, whether its length is
+// announced or not; one of exactly 64 KiB is read.
+func TestBodyTooLarge(t *testing.T) {
+	h := newHarness(t, "", nil, nil)
+	big := `{"to":"2000","remark":"` + strings.Repeat("x", 1<<20) + `"}`
+	for _, path := range []string{"/v1/call", "/v1/mute", "/v1/login", "/v1/panel/press"} {
+		// Content-Length: refused before the handler.
+		r := h.serve(httptest.NewRequest("POST", path, strings.NewReader(big)))
+		checkError(t, "1 MB body to "+path, r, http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge)
+		// Chunked (no length): refused as it is read.
+		req := httptest.NewRequest("POST", path, io.MultiReader(strings.NewReader(big)))
+		if req.ContentLength != -1 {
+			t.Fatalf("ContentLength %d, want unknown", req.ContentLength)
+		}
+		if path == "/v1/login" || path == "/v1/panel/press" {
+			continue // they do not read a body (login) or refuse first (no panel)
+		}
+		r = h.serve(req)
+		e := checkError(t, "1 MB chunked body to "+path, r, http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge)
+		if !strings.Contains(e.Message, "64 KiB") {
+			t.Errorf("413 message %q does not give the limit", e.Message)
+		}
+	}
+	if n := len(h.calls.Dials()); n != 0 {
+		t.Errorf("%d calls placed by refused requests", n)
+	}
+	// Exactly the limit: read, and refused for what it says (no call).
+	atLimit := `{}` + strings.Repeat(" ", control.MaxBody-2)
+	h.fails("POST", "/v1/mute", atLimit, 400, phone.ErrSIPBadRequest)
+	req := httptest.NewRequest("POST", "/v1/mute", io.MultiReader(strings.NewReader(atLimit)))
+	checkError(t, "chunked body at the limit", h.serve(req), 400, phone.ErrSIPBadRequest)
+
+	// Over a real connection, chunked.
+	srv := httptest.NewServer(h.srv)
+	t.Cleanup(srv.Close)
+	res, err := srv.Client().Post(srv.URL+"/v1/call", "application/json", io.MultiReader(strings.NewReader(big)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	checkError(t, "1 MB body over HTTP", reply{status: res.StatusCode, header: res.Header, body: body}, 413, 413)
+}
+
+// loopbackHarness is a harness whose API says it listens on 127.0.0.1.
+func loopbackHarness(t *testing.T, token string) *harness {
+	h := newHarness(t, token, nil, nil)
+	h.srv = control.NewServer(h.p, control.Options{Token: token, Listen: "127.0.0.1:8080"})
+	return h
+}
+
+// On loopback, a POST from another site's page is refused: 403, -10403.
+func TestLoopbackOrigin(t *testing.T) {
+	h := loopbackHarness(t, "")
+	post := func(origin string) reply {
+		req := httptest.NewRequest("POST", "/v1/call", strings.NewReader(`{"to":"2000"}`))
+		req.Host = "127.0.0.1:8080"
+		if origin != "-" {
+			req.Header.Set("Origin", origin)
+		}
+		return h.serve(req)
+	}
+	for _, origin := range []string{
+		"https://crm.example.com", "http://evil.example:8080", "null", "",
+		"http://127.0.0.1.evil.example", "http://localhost.evil.example:8080", "http://[::2]:80",
+		"file://", "http://user@127.0.0.1:8080", "ws://127.0.0.1:8080", "http://10.0.0.1:8080",
+	} {
+		e := checkError(t, "POST from "+origin, post(origin), http.StatusForbidden, control.ErrAPIForbidden)
+		if !strings.Contains(e.Message, "Origin") {
+			t.Errorf("message %q does not say why", e.Message)
+		}
+	}
+	if n := len(h.calls.Dials()); n != 0 {
+		t.Fatalf("%d calls placed from foreign origins", n)
+	}
+	// Two Origin headers: refused too.
+	req := httptest.NewRequest("POST", "/v1/mute", nil)
+	req.Host = "127.0.0.1:8080"
+	req.Header.Add("Origin", "http://127.0.0.1:3000")
+	req.Header.Add("Origin", "https://evil.example")
+	checkError(t, "two Origins", h.serve(req), http.StatusForbidden, control.ErrAPIForbidden)
+
+	// GET from a foreign page: allowed (the browser does not let it read
+	// the answer); the Host is what counts.
+	req = httptest.NewRequest("GET", "/v1/state", nil)
+	req.Host = "127.0.0.1:8080"
+	req.Header.Set("Origin", "https://evil.example")
+	if r := h.serve(req); r.status != 200 {
+		t.Errorf("GET with a foreign Origin: %v", r)
+	}
+
+	// Loopback pages and no Origin at all (curl, the CRM's backend) pass:
+	// the call is placed, then the handler answers (no call to mute).
+	if r := post("-"); r.status != 200 || len(h.calls.Dials()) != 1 {
+		t.Errorf("POST without Origin: %v, %d calls placed", r, len(h.calls.Dials()))
+	}
+	if r := post("http://localhost:8080"); r.status != 200 || len(h.calls.Dials()) != 2 {
+		t.Errorf("POST from http://localhost:8080: %v, %d calls placed", r, len(h.calls.Dials()))
+	}
+	for _, origin := range []string{"-", "http://127.0.0.1:3000", "http://localhost:8080", "http://[::1]:5173", "http://localhost", "HTTP://LOCALHOST:1", "https://127.0.0.1:8443"} {
+		req := httptest.NewRequest("POST", "/v1/mute", strings.NewReader(sess("nope")))
+		req.Host = "localhost:8080"
+		if origin != "-" {
+			req.Header.Set("Origin", origin)
+		}
+		checkError(t, "POST /v1/mute from "+origin, h.serve(req), 400, phone.ErrSIPBadRequest)
+	}
+}
+
+// On loopback, a Host that is not this machine (DNS rebinding) is refused,
+// with or without a token; elsewhere Host is not checked.
+func TestLoopbackHost(t *testing.T) {
+	const token = "0123456789abcdef"
+	for _, tok := range []string{"", token} {
+		h := loopbackHarness(t, tok)
+		get := func(host, path string) reply {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Host = host
+			if tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			return h.serve(req)
+		}
+		for _, host := range []string{"evil.example", "evil.example:8080", "127.0.0.1.nip.io:8080", "localhost.evil.example", "192.168.1.10:8080", "", "[::1", "::1"} {
+			for _, path := range []string{"/v1/state", "/v1/events", "/v1/nope"} {
+				e := checkError(t, fmt.Sprintf("token %v: Host %q %s", tok != "", host, path), get(host, path), http.StatusForbidden, control.ErrAPIForbidden)
+				if !strings.Contains(e.Message, "Host") {
+					t.Errorf("message %q does not say why", e.Message)
+				}
+			}
+		}
+		for _, host := range []string{"127.0.0.1:8080", "127.0.0.1", "localhost:8080", "LocalHost", "[::1]:8080", "[::1]"} {
+			if r := get(host, "/v1/state"); r.status != 200 {
+				t.Errorf("token %v: Host %q: %v", tok != "", host, r)
+			}
+		}
+	}
+
+	// Not on loopback (or unknown): no Host or Origin checks.
+	h := newHarness(t, token, nil, nil)
+	for _, listen := range []string{"0.0.0.0:8080", "192.168.1.10:8080", ""} {
+		h.srv = control.NewServer(h.p, control.Options{Token: token, Listen: listen})
+		req := httptest.NewRequest("POST", "/v1/mute", nil) // Host example.com
+		req.Header.Set("Origin", "https://crm.example.com")
+		req.Header.Set("Authorization", "Bearer "+token)
+		checkError(t, "listen "+listen, h.serve(req), 400, phone.ErrSIPBadRequest)
+	}
+
+	// Over a real loopback connection, as the firmware builds it.
+	h = newHarness(t, "", nil, nil)
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config.Handler = control.NewServer(h.p, control.Options{Listen: srv.Listener.Addr().String()})
+	srv.Start()
+	t.Cleanup(srv.Close)
+	res, err := srv.Client().Get(srv.URL + "/v1/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("GET %s: %d", srv.URL, res.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/state", nil)
+	req.Host = "rebound.evil.example"
+	res, err = srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 403 {
+		t.Errorf("GET with Host %s: %d, want 403", req.Host, res.StatusCode)
+	}
+}
+
+// rawConn is one raw TCP connection to the API.
+type rawConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+func dialRaw(t *testing.T, addr string) *rawConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawConn{Conn: c, br: bufio.NewReader(c)}
+}
+
+// get sends GET /v1/state, keeping the connection open.
+func (c *rawConn) send(t *testing.T) {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answer reads a response within d.
+func (c *rawConn) answer(d time.Duration) (int, error) {
+	c.SetReadDeadline(time.Now().Add(d))
+	res, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, err
+}
+
+// With a cap of n, connection n+1 is not served until one of the n closes.
+func TestConnectionCap(t *testing.T) {
+	const n = 3
+	h := newHarness(t, "", nil, nil)
+	srv := httptest.NewUnstartedServer(h.srv)
+	srv.Listener = control.LimitListener(srv.Listener, n)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+
+	var conns []*rawConn
+	for i := range n {
+		c := dialRaw(t, addr)
+		c.send(t)
+		if st, err := c.answer(wait); err != nil || st != 200 {
+			t.Fatalf("connection %d of %d: %d %v", i+1, n, st, err)
+		}
+		conns = append(conns, c)
+	}
+	extra := dialRaw(t, addr) // the kernel completes it; the server does not accept it
+	extra.send(t)
+	if st, err := extra.answer(300 * time.Millisecond); !isTimeout(err) {
+		t.Fatalf("connection %d over the cap of %d was served: %d %v", n+1, n, st, err)
+	}
+	// The ones in use still work.
+	conns[1].send(t)
+	if st, err := conns[1].answer(wait); err != nil || st != 200 {
+		t.Fatalf("open connection while at the cap: %d %v", st, err)
+	}
+	// One closes: the waiting one is served (its request was buffered).
+	conns[0].Close()
+	if st, err := extra.answer(wait); err != nil || st != 200 {
+		t.Fatalf("waiting connection after one closed: %d %v", st, err)
+	}
+	// All close: every slot comes back (a cap of n again, not fewer).
+	extra.Close()
+	for _, c := range conns[1:] {
+		c.Close()
+	}
+	for i := range n {
+		c := dialRaw(t, addr)
+		c.send(t)
+		if st, err := c.answer(wait); err != nil || st != 200 {
+			t.Fatalf("after closing all, connection %d of %d: %d %v", i+1, n, st, err)
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// LimitListener alone: a connection closed twice frees one slot, and Close
+// ends an Accept that waits for a slot.
+func TestLimitListener(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := control.LimitListener(inner, 1)
+	t.Cleanup(func() { ln.Close() })
+	accept := func() chan net.Conn {
+		ch := make(chan net.Conn, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				close(ch)
+				return
+			}
+			ch <- c
+		}()
+		return ch
+	}
+	for range 3 {
+		dialRaw(t, inner.Addr().String())
+	}
+	c1 := <-accept()
+	if c1 == nil {
+		t.Fatal("first Accept failed")
+	}
+	c1.Close()
+	c1.Close() // frees its slot once
+	c2 := <-accept()
+	if c2 == nil {
+		t.Fatal("second Accept failed")
+	}
+	third := accept()
+	select {
+	case c := <-third:
+		t.Fatalf("Accept over the cap returned %v", c)
+	case <-time.After(200 * time.Millisecond):
+	}
+	ln.Close()
+	select {
+	case c, ok := <-third:
+		if ok {
+			t.Fatalf("Accept after Close returned %v", c)
+		}
+	case <-time.After(wait):
+		t.Fatal("Close did not end a waiting Accept")
+	}
+	c2.Close()
+}
+
+// The event stream outlives the server's write (and read) timeout; other
+// requests keep it.
+func TestEventsOutliveWriteTimeout(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	h := newHarness(t, "", nil, nil)
+	srv := httptest.NewUnstartedServer(h.srv)
+	srv.Config.WriteTimeout = timeout
+	srv.Config.ReadTimeout = timeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	s := openSSE(t, srv, "", false)
+	start := time.Now()
+	tick := time.NewTicker(timeout / 4)
+	defer tick.Stop()
+	for i := 0; time.Since(start) < 4*timeout; i++ {
+		<-tick.C
+		h.p.Bus().Publish("test", map[string]int{"i": i})
+		if e := s.next(); e.name != "test" || e.data["i"] != float64(i) {
+			t.Fatalf("event %d after %v: %+v", i, time.Since(start), e)
+		}
+	}
+	// An ordinary request on the same server still works.
+	res, err := srv.Client().Get(srv.URL + "/v1/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("GET /v1/state: %d", res.StatusCode)
 	}
 }
