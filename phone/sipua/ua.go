@@ -77,7 +77,10 @@ func New(cfg Config) (*UA, error) {
 		return nil, fmt.Errorf("sip listen address %q: %w", cfg.Listen, err)
 	}
 	var localAddr string
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain))
+	quiet := newQuietLogger(cfg.Logger, 20, time.Second)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet)))
 	if err != nil {
 		return nil, fmt.Errorf("sip stack: %w", err)
 	}
