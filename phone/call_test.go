@@ -42,23 +42,12 @@ type harness struct {
 
 func newHarness(t *testing.T, audio hal.Audio, tweak func(*config.Config)) *harness {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Account.User = "1001"
-	cfg.Audio.RTPPorts = "41000-41999"
-	cfg.Calls.RingTimeout = 10 * time.Second
-	cfg.Calls.AnswerTimeout = 10 * time.Second
-	cfg.Calls.Keepalive = 0
-	if tweak != nil {
-		tweak(cfg)
-	}
-	p, err := New(cfg, audio, event.NewBus(), slog.New(slog.DiscardHandler))
+	cfg := sigtest.Config("41000-41999", tweak)
+	f := &sigtest.Calls{}
+	p, err := NewWithCalls(cfg, audio, event.NewBus(), slog.New(slog.DiscardHandler), f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &sigtest.Calls{}
-	p.calls = f
-	p.loggedIn = func() error { return nil }
-	f.OnIncoming(p.onIncoming)
 	h := &harness{t: t, p: p, f: f, rec: newRecorder(p.bus)}
 	t.Cleanup(func() {
 		for _, s := range p.sessionList() {

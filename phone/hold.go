@@ -177,7 +177,7 @@ func (s *Session) OnOffer(o signal.Offer) ([]byte, int) {
 		s.mu.Unlock()
 		return nil, 488
 	}
-	weHold := s.state == StateHeld || (s.state == StateTransferring && s.xfer != nil && s.xfer.wasHeld)
+	weHold := s.weHoldLocked()
 	if len(o.SDP) == 0 { // an offerless re-INVITE: we offer our current SDP
 		body, err := s.nextSDPLocked(s.ourDirectionLocked(weHold))
 		s.mu.Unlock()

@@ -40,11 +40,11 @@ type Phone struct {
 	audioOwner *Session // the call that has the sound devices
 	music      []int16  // calls.hold_music, mono
 	musicHz    int
+	musicAt    map[int][]int16 // the clip resampled, per codec rate
 	// loggedIn is CheckLogin; tests of the state machine replace it.
 	loggedIn      func() error
 	byes          map[chan struct{}]bool // BYEs still going out (guarded by mu)
-	conn          *conn.Supervisor       // fed by the registration goroutine only
-	connState     conn.State             // its state, for readers (guarded by mu)
+	conn          *conn.Supervisor       // connection supervision, fed by the registration goroutine
 	stopKeepalive context.CancelFunc
 }
 
@@ -67,16 +67,16 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 	}
 	lo, hi := cfg.Audio.RTPPortRange()
 	p := &Phone{
-		cfg:       cfg,
-		audio:     audio,
-		bus:       bus,
-		log:       log,
-		codecs:    codecs,
-		ports:     newPortPool(lo, hi),
-		sessions:  map[string]*Session{},
-		byes:      map[chan struct{}]bool{},
-		conn:      conn.New(),
-		connState: conn.Down,
+		cfg:      cfg,
+		audio:    audio,
+		bus:      bus,
+		log:      log,
+		codecs:   codecs,
+		ports:    newPortPool(lo, hi),
+		sessions: map[string]*Session{},
+		byes:     map[chan struct{}]bool{},
+		musicAt:  map[int][]int16{},
+		conn:     conn.New(),
 	}
 	p.loggedIn = p.CheckLogin
 	return p, nil
@@ -86,15 +86,21 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 func (p *Phone) SetHoldMusic(pcm []int16, rate int) {
 	p.mu.Lock()
 	p.music, p.musicHz = pcm, rate
+	p.musicAt = map[int][]int16{}
 	p.mu.Unlock()
 }
 
-// holdSource is a fresh player of the hold music at the codec's rate.
+// holdSource is a fresh player of the hold music at the codec's rate; the
+// clip is resampled once per rate.
 func (p *Phone) holdSource(rate int) media.AudioSource {
 	p.mu.Lock()
-	pcm, hz := p.music, p.musicHz
-	p.mu.Unlock()
-	return media.NewLoopSource(pcm, hz, rate)
+	defer p.mu.Unlock()
+	clip, ok := p.musicAt[rate]
+	if !ok {
+		clip = media.NewLoopSource(p.music, p.musicHz, rate).Clip()
+		p.musicAt[rate] = clip
+	}
+	return media.NewLoopSource(clip, rate, rate)
 }
 
 // signalling is the call side of the SIP stack (nil before login).
@@ -240,9 +246,6 @@ func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 	}
 	p.bus.Publish(event.Registration, info)
 	events, report := p.conn.Observe(string(st.State), st.Code, st.Reason)
-	p.mu.Lock()
-	p.connState = p.conn.State()
-	p.mu.Unlock()
 	if report {
 		e := regError(st)
 		p.publishError(e.Code, e.Message, p.cfg.Account.Registrar)
@@ -358,11 +361,10 @@ func (p *Phone) State() State {
 	if p.reg != nil {
 		st = p.reg.Status()
 	}
-	cs := p.connState
 	p.mu.Unlock()
 	out := State{
 		Registration: RegistrationInfo{State: string(st.State), Code: st.Code, Reason: st.Reason, Expires: st.Expires},
-		Connection:   cs,
+		Connection:   p.conn.State(),
 		SdkAppID:     p.cfg.Agent.SdkAppId,
 		UserID:       p.cfg.Agent.UserId,
 		Extension:    p.cfg.Account.User,

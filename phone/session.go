@@ -43,6 +43,7 @@ type Session struct {
 	conn       *net.UDPConn // our RTP socket until the stream owns it
 	localSDP   []byte       // our latest SDP (sendrecv); direction is set per offer
 	lastSent   []byte       // the last SDP we sent (offer or answer)
+	music      bool         // the stream plays the hold music
 	sdpVersion uint64       // its o= version (RFC 3264 §8)
 	neg        media.Negotiated
 	stream     *media.Stream
@@ -249,28 +250,34 @@ func (s *Session) releaseAudio() {
 	s.p.mu.Unlock()
 }
 
+// weHoldLocked reports whether we hold the far end: held, resuming (the
+// music plays until the far end accepts), or transferring a held call.
+func (s *Session) weHoldLocked() bool {
+	switch s.state {
+	case StateHeld, StateResuming:
+		return true
+	case StateTransferring:
+		return s.xfer != nil && s.xfer.prev == StateHeld
+	}
+	return false
+}
+
 // applyMediaLocked sets the stream's direction, mute and music from the state.
 func (s *Session) applyMediaLocked() {
 	st := s.stream
 	if st == nil {
 		return
 	}
-	weHold := s.state == StateHeld || s.state == StateResuming || (s.state == StateTransferring && s.xfer != nil && s.xfer.wasHeld)
-	dir := media.SendRecv
-	switch {
-	case weHold && s.remoteHold:
-		dir = media.Inactive
-	case weHold:
-		dir = media.SendOnly
-	case s.remoteHold:
-		dir = media.RecvOnly
-	}
-	st.SetDirection(dir)
+	weHold := s.weHoldLocked()
+	st.SetDirection(s.ourDirectionLocked(weHold))
 	st.SetMuted(s.muted)
-	if weHold && s.neg.Codec != nil {
+	switch {
+	case weHold && !s.music && s.neg.Codec != nil:
 		st.SetHoldSource(s.p.holdSource(s.neg.Codec.SampleRate()))
-	} else {
+		s.music = true
+	case !weHold && s.music:
 		st.SetHoldSource(nil)
+		s.music = false
 	}
 }
 

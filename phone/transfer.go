@@ -14,8 +14,7 @@ import (
 // transfer is a REFER we sent, until its final NOTIFY.
 type transfer struct {
 	target  string
-	prev    CallState // where the call goes back to if the transfer fails
-	wasHeld bool
+	prev    CallState     // where the call goes back to if the transfer fails
 	done    bool          // a 2xx NOTIFY came: the far end is with the target
 	consult *Session      // attended: our leg to the target, ended with the transfer
 	over    chan struct{} // closed when the transfer failed
@@ -86,7 +85,7 @@ func (s *Session) refer(target, replaces string, consult *Session) error {
 		return newError(ErrSIPBadRequest, "session %s cannot be transferred while %s", s.ID, prev)
 	}
 	_ = s.moveLocked(StateTransferring)
-	x := &transfer{target: target, prev: prev, wasHeld: prev == StateHeld, consult: consult, over: make(chan struct{})}
+	x := &transfer{target: target, prev: prev, consult: consult, over: make(chan struct{})}
 	s.xfer = x
 	s.note = "Transferring..."
 	dlg := s.dlg

@@ -12,6 +12,8 @@
 // lost: it reports the error, not a lost connection.
 package conn
 
+import "sync"
+
 // State is where the connection stands.
 type State string
 
@@ -28,9 +30,10 @@ type Event struct {
 	Attempt int    // 1, 2, … (TryToReconnect only)
 }
 
-// Supervisor is the state machine. It is not safe for concurrent use: the
-// registration goroutine feeds it.
+// Supervisor is the state machine. The registration goroutine feeds it;
+// anyone may read its State.
 type Supervisor struct {
+	mu       sync.Mutex
 	state    State
 	attempts int
 	lastErr  int // code of the last error reported while down, to say it once
@@ -40,13 +43,19 @@ type Supervisor struct {
 func New() *Supervisor { return &Supervisor{state: Down} }
 
 // State is the current state.
-func (s *Supervisor) State() State { return s.state }
+func (s *Supervisor) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
 
 // Observe takes one registration change (state: registering, registered,
 // failed or unregistered; code: its SIP code, 0 for none) and returns the
 // events to publish and whether its error should be reported (once per
 // loss, or once per distinct error while down).
 func (s *Supervisor) Observe(state string, code int, reason string) (events []Event, reportError bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch state {
 	case "registered":
 		if s.state == Lost {

@@ -52,15 +52,7 @@ type harness struct {
 
 func newHarness(t *testing.T, token string, panel control.Panel, tweak func(*config.Config)) *harness {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Account.User = "1001"
-	cfg.Audio.RTPPorts = "43000-43999"
-	cfg.Calls.RingTimeout = 10 * time.Second
-	cfg.Calls.AnswerTimeout = 10 * time.Second
-	cfg.Calls.Keepalive = 0
-	if tweak != nil {
-		tweak(cfg)
-	}
+	cfg := sigtest.Config("43000-43999", tweak)
 	calls := &sigtest.Calls{}
 	p, err := phone.NewWithCalls(cfg, nil, event.NewBus(), slog.New(slog.DiscardHandler), calls)
 	if err != nil {

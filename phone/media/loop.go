@@ -44,3 +44,6 @@ func (l *LoopSource) Read(frame []int16) error {
 	}
 	return nil
 }
+
+// Clip is the (resampled) clip the source loops over.
+func (l *LoopSource) Clip() []int16 { return l.pcm }

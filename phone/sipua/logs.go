@@ -3,6 +3,7 @@ package sipua
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -107,7 +108,5 @@ func cut(s string) string {
 	if len(s) <= logValueMax {
 		return s
 	}
-	return s[:logValueMax] + "…(" + itoa(len(s)) + " bytes)"
+	return s[:logValueMax] + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
-
-func itoa(n int) string { return slog.IntValue(n).String() }
