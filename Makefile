@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin/deskphone
 # Debian packages the lab, the tests and the cgo build need.
-APT_PKGS := kamailio sip-tester sipsak baresip-core sqlite3 sox alsa-utils \
+APT_PKGS := kamailio kamailio-presence-modules kamailio-sqlite-modules sip-tester sipsak baresip-core sqlite3 sox alsa-utils \
             libopus-dev libasound2-dev pkg-config iproute2 util-linux
 # The real peers run in a private network namespace: baresip binds RTP on the
 # wildcard address whatever its config says, and fixed ports cannot collide.
