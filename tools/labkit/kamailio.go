@@ -22,6 +22,10 @@ type KamailioOptions struct {
 	MinExpires int               // smallest registration it grants; shorter requests are raised (0 = default 60)
 	Algorithm  string            // digest algorithm it challenges with: "" (MD5, not named), "MD5" or "SHA-256"
 	ProxyAuth  bool              // challenge INVITEs from its own users with 407
+	// Presence makes it a presence server (presence + presence_xml on
+	// SQLite in Dir): PUBLISH and SUBSCRIBE with Event: presence to one of
+	// its users are digest-authenticated (407) and handled by it.
+	Presence bool
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1, UDP and TCP on one port.
@@ -53,6 +57,11 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 			return nil, err
 		}
 		k.ctlSock = filepath.Join(sockDir, "kamailio.ctl")
+	}
+	if opts.Presence {
+		if err := createPresenceDB(dir); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := renderKamailioCfg(opts, k.port, k.ctlSock)
 	if err != nil {

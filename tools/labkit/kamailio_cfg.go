@@ -25,6 +25,7 @@ type kamailioCfg struct {
 	Domain    string
 	Users     []kamailioUser
 	NoSuchPwd string // never matches: the password of users we do not know
+	DBURL     string // the presence database (Presence only)
 }
 
 type kamailioUser struct{ Name, Password string }
@@ -36,6 +37,9 @@ func renderKamailioCfg(opts KamailioOptions, port int, ctlSock string) (string, 
 		return "", fmt.Errorf("kamailio: algorithm %q: Kamailio 5.6 challenges only with MD5 or SHA-256", opts.Algorithm)
 	}
 	c := kamailioCfg{KamailioOptions: opts, Port: port, CtlSock: ctlSock, Modules: kamailioModules, Domain: Domain}
+	if opts.Presence {
+		c.DBURL = presenceDBURL(opts.Dir)
+	}
 	for u, p := range opts.Users {
 		if !safeToken.MatchString(u) || !safeToken.MatchString(p) {
 			return "", fmt.Errorf("kamailio: user %q: users and passwords must be non-empty and use only letters, digits and %s", u, "._~!$%&*+=:;,@^-")
@@ -91,6 +95,11 @@ loadmodule "xlog.so"
 loadmodule "sanity.so"
 loadmodule "ctl.so"
 loadmodule "auth.so"
+{{- if .Presence}}
+loadmodule "db_sqlite.so"
+loadmodule "presence.so"
+loadmodule "presence_xml.so"
+{{- end}}
 
 modparam("ctl", "binrpc", "unix:{{.CtlSock}}")
 modparam("usrloc", "db_mode", 0)
@@ -109,6 +118,16 @@ modparam("rr", "enable_full_lr", 1)
 modparam("rr", "append_fromtag", 1)
 modparam("tm", "fr_timer", 10000)
 modparam("tm", "fr_inv_timer", 120000)
+{{- if .Presence}}
+# Subscriptions in memory only and publications cached: with the database
+# in the loop PUBLISH failed with 500 "database is locked".
+modparam("presence", "db_url", "{{.DBURL}}")
+modparam("presence", "subs_db_mode", 0)
+modparam("presence", "publ_cache", 2)
+modparam("presence", "server_address", "sip:{{.Domain}}:{{.Port}}")
+modparam("presence_xml", "db_url", "{{.DBURL}}")
+modparam("presence_xml", "force_active", 1)
+{{- end}}
 
 request_route {
 	if (!mf_process_maxfwd_header("10")) {
@@ -131,6 +150,17 @@ request_route {
 	}
 	# Absorb retransmissions of requests already being handled.
 	t_check_trans();
+{{- if .Presence}}
+	if (is_method("PUBLISH") || (is_method("SUBSCRIBE") && $hdr(Event)=~"^presence")) {
+		$var(u) = $rU;
+		route(USER);
+		if ($var(known) != 1) {
+			sl_send_reply("404", "Not Found");
+			exit;
+		}
+		route(PRESENCE);
+	}
+{{- end}}
 
 	if (is_method("REGISTER")) {
 		route(REGISTRAR);
@@ -178,6 +208,12 @@ route[RELAY] {
 }
 
 route[WITHINDLG] {
+{{- if .Presence}}
+	# A subscription refresh or un-SUBSCRIBE to the presence server itself.
+	if (is_method("SUBSCRIBE") && uri==myself && $rU==$null) {
+		route(PRESENCE);
+	}
+{{- end}}
 	if (loose_route()) {
 		route(RELAY);
 	}
@@ -201,6 +237,24 @@ route[REGISTRAR] {
 	exit;
 }
 
+{{if .Presence -}}
+# PRESENCE serves PUBLISH and SUBSCRIBE from authenticated users.
+route[PRESENCE] {
+	route(AUTH);
+	if (!t_newtran()) {
+		sl_reply_error();
+		exit;
+	}
+	if (is_method("PUBLISH")) {
+		handle_publish();
+	} else {
+		handle_subscribe();
+	}
+	t_release();
+	exit;
+}
+
+{{end -}}
 # AUTH checks the digest credentials of one of our users; auth_challenge
 # answers 401 to a REGISTER and 407 to anything else.
 route[AUTH] {
