@@ -8,6 +8,7 @@ require (
 	github.com/icholy/digest v1.2.0
 	github.com/pion/rtp v1.10.6
 	github.com/pion/sdp/v3 v3.0.20
+	github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common v1.3.211
 	gopkg.in/yaml.v3 v3.0.1
 )
 
