@@ -21,6 +21,7 @@ type Config struct {
 	Audio   Audio   `yaml:"audio"`
 	Calls   Calls   `yaml:"calls"`
 	API     API     `yaml:"api"`
+	Relay   Relay   `yaml:"relay"`
 
 	// File is the path the config was loaded from (empty after Parse).
 	File string `yaml:"-"`
@@ -45,12 +46,37 @@ type Account struct {
 	// Keepalive is how often OPTIONS checks that the registrar still
 	// answers (connection supervision); 0 turns it off.
 	Keepalive time.Duration `yaml:"keepalive"`
+	// Provision is where the account comes from: "" (this file) or
+	// "relay" (fetched from relay.url at boot and on a 401; then user,
+	// registrar and password may be left out).
+	Provision string `yaml:"provision"`
+	// Cache keeps the last provisioned account, so the phone boots while
+	// the relay is down.
+	Cache string `yaml:"cache"`
 }
 
 // Agent is the contact-center identity of the phone's user.
 type Agent struct {
 	SdkAppId int64  `yaml:"sdk_app_id"`
 	UserId   string `yaml:"user_id"`
+
+	InitialStatus string        `yaml:"initial_status"` // free, notReady or rest (with the first rest reason)
+	WrapUp        time.Duration `yaml:"wrap_up"`        // after-call work after each talked call; 0 = none
+	AfterWrapUp   string        `yaml:"after_wrap_up"`  // previous or free
+	// RefuseUnavailable refuses inbound calls (480) while the agent is
+	// not ready, on rest, wrapping up or offline.
+	RefuseUnavailable bool     `yaml:"refuse_unavailable"`
+	RestReasons       []string `yaml:"rest_reasons"`
+	Sync              string   `yaml:"sync"` // none, relay (relay.url) or sip (SIP presence)
+}
+
+// Relay is the integrator's backend the phone asks for what needs the
+// cloud API key (tools/relay): agent status sync and provisioning.
+type Relay struct {
+	URL       string `yaml:"url"` // https://host[:port]
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	CAFile    string `yaml:"ca_file"` // extra CA for the relay's certificate; "" = the system's
 }
 
 // Audio selects codecs, ports and the simulated board's sound.
@@ -123,6 +149,15 @@ func Default() *Config {
 			Expires:   300,
 			Listen:    "0.0.0.0:5060",
 			Keepalive: 25 * time.Second,
+			Provision: "none",
+			Cache:     "/var/lib/deskphone/account.json",
+		},
+		Agent: Agent{
+			InitialStatus:     "free",
+			AfterWrapUp:       "previous",
+			RefuseUnavailable: true,
+			RestReasons:       []string{"Meal", "Meeting", "Training"},
+			Sync:              "none",
 		},
 		Board: "sim",
 		Audio: Audio{

@@ -78,9 +78,11 @@ func TestLoadExample(t *testing.T) {
 		Account: Account{
 			Registrar: "127.0.0.1:5060", Domain: "127.0.0.1", User: "1001", AuthUser: "1001",
 			Password: "secret", DisplayName: "Agent 1001", Transport: "udp", Expires: 300,
-			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second,
+			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second, Provision: "none", Cache: "/var/lib/deskphone/account.json",
 		},
-		Agent: Agent{SdkAppId: 1400000001, UserId: "agent1001@example.com"},
+		Agent: Agent{SdkAppId: 1400000001, UserId: "agent1001@example.com", InitialStatus: "free",
+			WrapUp: 15 * time.Second, AfterWrapUp: "previous", RefuseUnavailable: true,
+			RestReasons: []string{"Meal", "Meeting", "Training"}, Sync: "none"},
 		Board: "sim",
 		Audio: Audio{
 			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583", DTMFMode: "rfc4733",
@@ -112,7 +114,7 @@ agent: {sdk_app_id: 1400000001, user_id: a@example.com}
 	want.Account.User = "1001"
 	want.Account.AuthUser = "1001"
 	want.Account.Password = "pw"
-	want.Agent = Agent{SdkAppId: 1400000001, UserId: "a@example.com"}
+	want.Agent.SdkAppId, want.Agent.UserId = 1400000001, "a@example.com"
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Parse(minimal):\n got %+v\nwant %+v", c, want)
 	}
@@ -332,13 +334,28 @@ func TestProblems(t *testing.T) {
 			[]string{"t.yaml:23: api.token: the token is 6 characters long, too easy to guess; make it at least 16, e.g. the output of: openssl rand -hex 16"}},
 		{"api token 15 characters", []string{"127.0.0.1:8080", "0.0.0.0:8080\n  token: 0123456789abcde"},
 			[]string{"t.yaml:23: api.token: the token is 15 characters long, too easy to guess; make it at least 16, e.g. the output of: openssl rand -hex 16"}},
+		// agent status and relay
+		{"agent statuses", []string{"  user_id: agent1001@example.com\n", "  user_id: agent1001@example.com\n  initial_status: busy\n  after_wrap_up: never\n  wrap_up: -1s\n  rest_reasons: [Meal, Meal]\n  sync: xmpp\n"},
+			[]string{
+				"t.yaml:11: agent.initial_status: 'busy' is not a status an agent starts in; use free, notReady or rest",
+				"t.yaml:12: agent.after_wrap_up: 'never' is not supported; use previous (the status before the call) or free",
+				"t.yaml:13: agent.wrap_up: -1s is out of range; use a duration such as 30s, or 0s for no after-call work",
+				"t.yaml:14: agent.rest_reasons: Meal is listed twice; list each reason once",
+				"t.yaml:15: agent.sync: 'xmpp' is not supported; use none, relay (the integrator's backend at relay.url) or sip (SIP presence)",
+			}},
+		{"relay sync without a relay", []string{"  user_id: agent1001@example.com\n", "  user_id: agent1001@example.com\n  sync: relay\n"},
+			[]string{"t.yaml: relay.url: missing; add url: under relay: (the relay's address for agent.sync: relay, e.g. https://relay.example.com:8443)"}},
+		{"relay over clear http", []string{"board: sim", "board: sim\nrelay: {url: \"http://relay.example.com\", token: t}"},
+			[]string{"t.yaml:12: relay.url: http://relay.example.com would send the relay token in clear over the network; use https://"}},
+		{"provisioned account needs no password", []string{"  password: secret\n", "  provision: relay\n"},
+			[]string{"t.yaml: relay.url: missing; add url: under relay: (the relay's address for account.provision: relay, e.g. https://relay.example.com:8443)"}},
 		// keys
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
-			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive); did you mean password?"}},
+			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, provision, cache); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},
-			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api); did you mean board?"}},
+			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api, relay); did you mean board?"}},
 		{"unknown key in sim", []string{"input: tone:1000", "input: tone:1000\n    Output: x.wav"},
 			[]string{"t.yaml:18: audio.sim.Output: unknown key (known: input, output); did you mean output?"}},
 		{"duplicate key", []string{"expires: 300", "expires: 300\n  expires: 600"},
@@ -369,7 +386,7 @@ func TestMultipleProblems(t *testing.T) {
 		"t.yaml:5: account.transport: 'sctp' is not supported; use udp or tcp",
 		"t.yaml:6: account.expires: expected a whole number, got a list",
 		"t.yaml:8: agent.user_id: missing; add user_id: under agent: (the agent's UserId, e.g. agent1001@example.com)",
-		"t.yaml:11: extra: unknown key (known: account, agent, board, audio, calls, api); remove it or fix its spelling",
+		"t.yaml:11: extra: unknown key (known: account, agent, board, audio, calls, api, relay); remove it or fix its spelling",
 		"t.yaml:13: audio.codecs: Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now",
 		"t.yaml:22: api.listen: 0.0.0.0:8080 is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1",
 	}

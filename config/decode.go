@@ -169,6 +169,17 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, key string) {
 			return
 		}
 		v.SetInt(i)
+	case reflect.Bool:
+		s, ok := d.scalar(n, key, "true or false")
+		if !ok {
+			return
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			d.typeError(key, n, "'%s' is not true or false; write %s: true or %s: false", s, lastKey(key), lastKey(key))
+			return
+		}
+		v.SetBool(b)
 	case reflect.Slice: // []string
 		if n.Kind != yaml.SequenceNode {
 			d.typeError(key, n, "expected a list like [A, B], got %s", describe(n))

@@ -12,6 +12,8 @@ func (d *decoder) readSecrets(c *Config, dir string) {
 	switch {
 	case a.Password != "" && a.PasswordFile != "":
 		d.add("account.password_file", "both account.password and account.password_file are set; keep only one")
+	case a.Password == "" && a.PasswordFile == "" && a.Provision == "relay":
+		// the relay gives it
 	case a.Password == "" && a.PasswordFile == "":
 		if d.present("account.password") {
 			d.add("account.password", "is empty; set the SIP password here or use account.password_file")
@@ -21,6 +23,15 @@ func (d *decoder) readSecrets(c *Config, dir string) {
 	case a.PasswordFile != "":
 		a.PasswordFile = resolvePath(dir, a.PasswordFile)
 		a.Password = d.readSecret("account.password_file", a.PasswordFile, "the SIP password", "account.password")
+	}
+
+	r := &c.Relay
+	switch {
+	case r.Token != "" && r.TokenFile != "":
+		d.add("relay.token_file", "both relay.token and relay.token_file are set; keep only one")
+	case r.TokenFile != "":
+		r.TokenFile = resolvePath(dir, r.TokenFile)
+		r.Token = d.readSecret("relay.token_file", r.TokenFile, "the relay token", "relay.token")
 	}
 
 	api := &c.API

@@ -2,10 +2,12 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -15,6 +17,7 @@ import (
 func (d *decoder) validate(c *Config, dir string) {
 	d.checkAccount(&c.Account)
 	d.checkAgent(&c.Agent)
+	d.checkRelay(c, dir)
 	if strings.TrimSpace(c.Board) == "" {
 		d.add("board", "is empty; name a board profile under boards/, e.g. board: sim")
 	}
@@ -60,7 +63,17 @@ func (d *decoder) required(key, hint string) {
 }
 
 func (d *decoder) checkAccount(a *Account) {
-	if a.Registrar == "" {
+	prov := a.Provision == "relay" // the relay fills in what is missing
+	switch a.Provision {
+	case "", "none", "relay":
+	default:
+		d.add("account.provision", "'%s' is not supported; use relay (the account comes from relay.url) or remove it", a.Provision)
+	}
+	if prov && strings.TrimSpace(a.Cache) == "" {
+		d.add("account.cache", "is empty; give a file the provisioned account is kept in, e.g. /var/lib/deskphone/account.json")
+	}
+	if a.Registrar == "" && prov {
+	} else if a.Registrar == "" {
 		d.required("account.registrar", "the SIP registrar's host:port, e.g. pbx.example.com:5060")
 	} else {
 		d.checkHostPort("account.registrar", a.Registrar, portRule{min: 1, example: "5060"})
@@ -69,6 +82,7 @@ func (d *decoder) checkAccount(a *Account) {
 		d.add("account.domain", "'%s' is not a valid domain; use a DNS name or IP address, e.g. example.com, or remove it to use the registrar's host", a.Domain)
 	}
 	switch {
+	case a.User == "" && prov:
 	case a.User == "":
 		d.required("account.user", `the extension, e.g. "1001"`)
 	case strings.Contains(a.User, "@"):
@@ -101,6 +115,74 @@ func (d *decoder) checkAgent(a *Agent) {
 	}
 	if strings.TrimSpace(a.UserId) == "" {
 		d.required("agent.user_id", "the agent's UserId, e.g. agent1001@example.com")
+	}
+	switch a.InitialStatus {
+	case "free", "notReady":
+	case "rest":
+		if len(a.RestReasons) == 0 {
+			d.add("agent.initial_status", "rest needs a reason: list them in agent.rest_reasons, e.g. [Meal, Meeting]")
+		}
+	default:
+		d.add("agent.initial_status", "'%s' is not a status an agent starts in; use free, notReady or rest", a.InitialStatus)
+	}
+	if a.WrapUp < 0 || a.WrapUp > 24*time.Hour {
+		d.add("agent.wrap_up", "%v is out of range; use a duration such as 30s, or 0s for no after-call work", a.WrapUp)
+	}
+	switch a.AfterWrapUp {
+	case "previous", "free":
+	default:
+		d.add("agent.after_wrap_up", "'%s' is not supported; use previous (the status before the call) or free", a.AfterWrapUp)
+	}
+	seen := map[string]bool{}
+	for i, r := range a.RestReasons {
+		line := d.line(fmt.Sprintf("agent.rest_reasons[%d]", i))
+		switch {
+		case strings.TrimSpace(r) == "" || len(r) > 32:
+			d.addAt("agent.rest_reasons", line, "item %d: give a short name of 1-32 characters, e.g. Meal", i+1)
+		case seen[r]:
+			d.addAt("agent.rest_reasons", line, "%s is listed twice; list each reason once", r)
+		}
+		seen[r] = true
+	}
+	switch a.Sync {
+	case "none", "relay", "sip":
+	default:
+		d.add("agent.sync", "'%s' is not supported; use none, relay (the integrator's backend at relay.url) or sip (SIP presence)", a.Sync)
+	}
+}
+
+// checkRelay checks the relay, which agent.sync: relay and
+// account.provision: relay need.
+func (d *decoder) checkRelay(c *Config, dir string) {
+	r := &c.Relay
+	var users []string
+	if c.Agent.Sync == "relay" {
+		users = append(users, "agent.sync: relay")
+	}
+	if c.Account.Provision == "relay" {
+		users = append(users, "account.provision: relay")
+	}
+	if r.URL == "" {
+		if len(users) > 0 {
+			d.required("relay.url", fmt.Sprintf("the relay's address for %s, e.g. https://relay.example.com:8443", strings.Join(users, " and ")))
+		}
+		return
+	}
+	u, err := url.Parse(r.URL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		d.add("relay.url", "'%s' is not a URL; write https://host[:port], e.g. https://relay.example.com:8443", r.URL)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		d.add("relay.url", "%s would send the relay token in clear over the network; use https://", r.URL)
+	}
+	if r.Token == "" {
+		d.required("relay.token", "the token the relay gave this device (or relay.token_file: PATH)")
+	}
+	if r.CAFile != "" {
+		r.CAFile = resolvePath(dir, r.CAFile)
+		if _, err := os.Stat(r.CAFile); err != nil {
+			d.add("relay.ca_file", "cannot read %s (%v); give the PEM file of the CA that signed the relay's certificate, or remove it to use the system's", r.CAFile, unwrapPath(err))
+		}
 	}
 }
 
