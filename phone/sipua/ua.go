@@ -52,6 +52,8 @@ type UA struct {
 	mu       sync.Mutex
 	onInvite func(signal.Incoming)
 	dialogs  map[string]*dialog
+
+	subs subTable // subscriptions we made (subscribe.go), for their NOTIFYs
 }
 
 // New opens the local SIP socket and starts serving it.
@@ -151,9 +153,12 @@ func New(cfg Config) (*UA, error) {
 
 	u.srv.OnInvite(u.handleInvite)
 	u.srv.OnAck(u.handleInDialog)
-	for _, m := range []sip.RequestMethod{sip.BYE, sip.UPDATE, sip.INFO, sip.REFER, sip.NOTIFY} {
+	for _, m := range []sip.RequestMethod{sip.BYE, sip.UPDATE, sip.INFO, sip.REFER} {
 		u.srv.OnRequest(m, u.handleInDialog)
 	}
+	// NOTIFY of a subscription goes to it; any other (REFER progress) to
+	// the call dialogs as before (subscribe.go).
+	u.srv.OnRequest(sip.NOTIFY, u.handleNotify)
 	u.srv.OnOptions(u.handleOptions)
 	u.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
