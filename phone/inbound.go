@@ -44,15 +44,12 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 	if s.Callee == "" {
 		s.Callee = p.cfg.Account.User
 	}
+	if phrase, why := p.refuseReason(); phrase != "" {
+		p.refuse(s, EndLocalBye, 480, phrase, fmt.Sprintf("refused: %s (answered 480 %s; agent.refuse_unavailable)", why, phrase))
+		return
+	}
 	if err := p.addSession(s, true); err != nil {
-		in.Reject(486, "Busy Here")
-		p.bus.Publish(event.NewSession, s.info())
-		p.publishWebCallIn(s)
-		s.state = StateEnded
-		msg := fmt.Sprintf("missed call: all %d lines were busy (answered 486 Busy Here)", p.cfg.Calls.MaxLines)
-		p.bus.Publish(event.Ended, Ended{Reason: EndTimeout, ReasonMessage: msg, SessionID: s.ID, SIPCode: 486})
-		p.publishWebEnded(s, EndTimeout, msg)
-		close(s.done)
+		p.refuse(s, EndTimeout, 486, "Busy Here", fmt.Sprintf("missed call: all %d lines were busy (answered 486 Busy Here)", p.cfg.Calls.MaxLines))
 		return
 	}
 	in.Ring()
@@ -217,4 +214,18 @@ func userOf(v string) string {
 		end = len(rest)
 	}
 	return rest[:end]
+}
+
+// refuse answers an inbound call with an error at once, and still reports
+// it as a session that ends, so no call disappears silently. reason is
+// LocalBye when the agent's status refused it (the seat said no), Timeout
+// when no line was free (a missed call).
+func (p *Phone) refuse(s *Session, reason string, code int, phrase, msg string) {
+	s.in.Reject(code, phrase)
+	p.bus.Publish(event.NewSession, s.info())
+	p.publishWebCallIn(s)
+	s.state = StateEnded
+	p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code})
+	p.publishWebEnded(s, reason, msg)
+	close(s.done)
 }

@@ -15,6 +15,7 @@ import (
 
 	"deskphone/config"
 	"deskphone/hal"
+	"deskphone/phone/agent"
 	"deskphone/phone/conn"
 	"deskphone/phone/event"
 	"deskphone/phone/media"
@@ -46,6 +47,12 @@ type Phone struct {
 	byes          map[chan struct{}]bool // BYEs still going out (guarded by mu)
 	conn          *conn.Supervisor       // connection supervision, fed by the registration goroutine
 	stopKeepalive context.CancelFunc
+
+	agent    *agent.Agent // the agent status; it has its own lock
+	sync     *agent.Sync  // nil without agent.sync
+	stopSync context.CancelFunc
+	syncDone chan struct{}
+	kicked   string // why another device or an admin took this one offline ("" = not)
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -66,6 +73,7 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 		codecs = append(codecs, c)
 	}
 	lo, hi := cfg.Audio.RTPPortRange()
+	var err error
 	p := &Phone{
 		cfg:      cfg,
 		audio:    audio,
@@ -79,6 +87,10 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 		conn:     conn.New(),
 	}
 	p.loggedIn = p.CheckLogin
+	if p.agent, err = newAgent(cfg.Agent); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	p.agent.Listen(p.onStatus)
 	return p, nil
 }
 
@@ -118,6 +130,7 @@ func (p *Phone) addSession(s *Session, inbound bool) error {
 		return newError(ErrSIPBadRequest, "all %d lines are in use: end a call first (calls.max_lines)", n)
 	}
 	p.sessions[s.ID] = s
+	p.agent.CallStarted(s.ID) // the agent's lock is taken after p.mu, never before
 	return nil
 }
 
@@ -197,7 +210,11 @@ func (p *Phone) Login(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := p.startStatusSync(ua); err != nil {
+		return err
+	}
 	p.mu.Lock()
+	p.kicked = ""
 	if p.reg == nil {
 		p.reg = ua.Register(p.onRegistration)
 		kctx, stop := context.WithCancel(context.Background())
@@ -289,6 +306,9 @@ func (p *Phone) CheckLogin() error {
 	p.mu.Lock()
 	reg := p.reg
 	p.mu.Unlock()
+	if kicked := p.kickedReason(); kicked != "" {
+		return newError(ErrSIPForbidden, "kicked out (%s): log in again to take this agent back", kicked)
+	}
 	if reg == nil {
 		return newError(ErrHadLoggedOut, "not logged in: call login first")
 	}
@@ -304,10 +324,18 @@ func (p *Phone) CheckLogin() error {
 
 // Logout ends every call, removes the registration and stops refreshing it.
 func (p *Phone) Logout(ctx context.Context) error {
-	for _, s := range p.sessionList() {
-		_ = p.Terminate(s.ID)
+	return p.logout(ctx, false)
+}
+
+// logout un-registers; keepCalls leaves the calls up (a kicked-out agent
+// finishes the call in hand).
+func (p *Phone) logout(ctx context.Context, keepCalls bool) error {
+	if !keepCalls {
+		for _, s := range p.sessionList() {
+			_ = p.Terminate(s.ID)
+		}
+		p.waitByes(ctx)
 	}
-	p.waitByes(ctx)
 	p.mu.Lock()
 	reg := p.reg
 	p.reg = nil
@@ -333,6 +361,13 @@ func (p *Phone) Close(ctx context.Context) error {
 	}
 	p.waitSessions(ctx)
 	p.mu.Lock()
+	stopSync, syncDone := p.stopSync, p.syncDone
+	p.mu.Unlock()
+	if stopSync != nil {
+		stopSync()
+		<-syncDone
+	}
+	p.mu.Lock()
 	p.closed = true
 	ua := p.ua
 	p.ua, p.calls = nil, nil
@@ -352,6 +387,7 @@ type State struct {
 	Extension    string           `json:"extension"`
 	ServerType   string           `json:"serverType"`
 	Sessions     []SessionState   `json:"sessions"`
+	Agent        AgentState       `json:"agent"`
 }
 
 // State reports registration and the live sessions.
@@ -370,6 +406,7 @@ func (p *Phone) State() State {
 		Extension:    p.cfg.Account.User,
 		ServerType:   ServerType,
 		Sessions:     []SessionState{},
+		Agent:        p.AgentStatus(),
 	}
 	for _, s := range p.sessionList() {
 		out.Sessions = append(out.Sessions, s.snapshot())
@@ -424,4 +461,10 @@ func (p *Phone) SIPAddr() string {
 		return ""
 	}
 	return fmt.Sprintf("%s:%d", p.ua.Host(), p.ua.Port())
+}
+
+func (p *Phone) kickedReason() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.kicked
 }

@@ -333,6 +333,7 @@ func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 	s.p.updateWaitingTone()
 	s.p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code})
 	s.p.publishWebEnded(s, reason, msg)
+	s.p.agent.CallEnded(s.ID) // after onEnded: busy → arrange follows the call's end
 	close(s.done)
 	return true
 }

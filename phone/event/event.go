@@ -31,6 +31,7 @@ const (
 	EventsLost         = "onEventsLost"   // (bus) this subscriber missed events; Data is Lost
 	Hold               = "onHold"         // (phone) a call was held or resumed, by us or the far end
 	Transfer           = "onTransfer"     // (phone) progress of a transfer (REFER/NOTIFY)
+	AgentSync          = "onAgentSync"    // (phone) the agent status sync with the contact center changed
 )
 
 // The web SDK's call events (tccc-agent.md §4.3), published beside the
@@ -42,6 +43,8 @@ const (
 	WebCallOuted       = "callOuted"
 	WebCalloutAccepted = "calloutAccepted"
 	WebTransfer        = "transfer"
+	StatusChanged      = "statusChanged" // the agent status changed (tccc-agent.md §4.1)
+	KickedOut          = "kickedOut"     // another device took this agent over, or an admin forced it offline
 )
 
 // DefaultReplay is how many recent events NewBus keeps for replay.
