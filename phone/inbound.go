@@ -56,6 +56,7 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 	p.updateWaitingTone()
 	p.bus.Publish(event.NewSession, s.info())
 	p.publishWebCallIn(s)
+	s.markBusy()
 	go s.ring(desc)
 }
 

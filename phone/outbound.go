@@ -66,6 +66,7 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 	p.holdOthers(s)
 	p.bus.Publish(event.NewSession, s.info())
 	p.bus.Publish(event.WebCallOuted, WebCallOuted{SessionID: s.ID, CallerPhoneNumber: s.Caller, CalleePhoneNumber: s.Callee, ServerType: ServerType})
+	s.markBusy()
 
 	var hdrs []signal.Header
 	if uui != "" {

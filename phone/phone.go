@@ -130,7 +130,6 @@ func (p *Phone) addSession(s *Session, inbound bool) error {
 		return newError(ErrSIPBadRequest, "all %d lines are in use: end a call first (calls.max_lines)", n)
 	}
 	p.sessions[s.ID] = s
-	p.agent.CallStarted(s.ID) // the agent's lock is taken after p.mu, never before
 	return nil
 }
 

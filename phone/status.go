@@ -196,3 +196,15 @@ func (p *Phone) kickOut(reason string) {
 		_ = p.logout(ctx, true)
 	}()
 }
+
+// markBusy counts the session as a call of the agent's, after its
+// onNewSession. Under s.mu: a session that already ended is not counted,
+// and one counted here is uncounted by finish, which ends it under s.mu
+// first.
+func (s *Session) markBusy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateEnded {
+		s.p.agent.CallStarted(s.ID)
+	}
+}

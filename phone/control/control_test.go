@@ -734,7 +734,7 @@ func TestEvents(t *testing.T) {
 	o.Progress(180)
 	o.Answer(nil)
 	h.ok("POST", "/v1/terminate", sess(sid), nil)
-	want := []string{event.Ringing, event.Accepted, event.WebCalloutAccepted, event.Ended, event.WebSessionEnded}
+	want := []string{event.StatusChanged, event.Ringing, event.Accepted, event.WebCalloutAccepted, event.Ended, event.WebSessionEnded, event.StatusChanged}
 	for range want {
 		got = append(got, s.next())
 	}
