@@ -94,6 +94,10 @@ func NewServer(p *phone.Phone, o Options) *Server {
 	s.mux.HandleFunc("POST /v1/hold", s.session(p.Hold))
 	s.mux.HandleFunc("POST /v1/unhold", s.session(p.Unhold))
 	s.mux.HandleFunc("POST /v1/transfer", s.transfer)
+	s.mux.HandleFunc("GET /v1/agent/status", s.agentStatus)
+	s.mux.HandleFunc("POST /v1/agent/status", s.setAgentStatus)
+	s.mux.HandleFunc("POST /v1/agent/online", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOnline()) })
+	s.mux.HandleFunc("POST /v1/agent/offline", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOffline()) })
 	s.mux.HandleFunc("GET /v1/events", s.events)
 	s.mux.HandleFunc("GET /v1/panel", s.getPanel)
 	s.mux.HandleFunc("POST /v1/panel/press", s.press)
@@ -324,6 +328,28 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := s.phone.Call(req.To, req.Remark, req.UUI)
 	writeResult(w, err, map[string]string{"sessionId": id})
+}
+
+func (s *Server) agentStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.phone.AgentStatus())
+}
+
+// setAgentStatus is Agent.setStatus: {status, reason} (the web SDK's
+// restReason is accepted too).
+func (s *Server) setAgentStatus(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Status     string `json:"status"`
+		Reason     string `json:"reason"`
+		RestReason string `json:"restReason"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Reason == "" {
+		req.Reason = req.RestReason
+	}
+	st, err := s.phone.SetAgentStatus(req.Status, req.Reason)
+	writeResult(w, err, st)
 }
 
 type sessionReq struct {

@@ -1151,3 +1151,36 @@ func TestEventsOutliveWriteTimeout(t *testing.T) {
 		t.Errorf("GET /v1/state: %d", res.StatusCode)
 	}
 }
+
+// GET/POST /v1/agent/status: the SDK's setStatus with its status names.
+func TestAgentStatus(t *testing.T) {
+	h := newHarness(t, "", nil, nil)
+	var st phone.AgentState
+	h.ok("GET", "/v1/agent/status", "", &st)
+	if st.Status != "free" || !slices.Equal(st.RestReasons, []string{"Meal", "Meeting", "Training"}) {
+		t.Errorf("initial %+v", st)
+	}
+	h.ok("POST", "/v1/agent/status", `{"status":"rest","reason":"Meal"}`, &st)
+	if st.Status != "rest" || st.Reason != "Meal" || st.Since == 0 {
+		t.Errorf("after rest: %+v", st)
+	}
+	h.ok("POST", "/v1/agent/status", `{"status":"notReady","restReason":""}`, &st)
+	h.ok("POST", "/v1/agent/status", `{"status":"stopNotReady"}`, &st)
+	if st.Status != "free" {
+		t.Errorf("after stopNotReady: %+v", st)
+	}
+	for _, bad := range []string{`{"status":"busy"}`, `{"status":"lunch"}`, `{"status":"rest","reason":"Nap"}`, `{"status":"stopNotReady"}`, `{"state":"free"}`} {
+		h.fails("POST", "/v1/agent/status", bad, http.StatusBadRequest, 400)
+	}
+	h.ok("POST", "/v1/agent/offline", "", &st)
+	if st.Status != "offline" {
+		t.Errorf("after offline: %+v", st)
+	}
+	h.fails("POST", "/v1/agent/status", `{"status":"free"}`, http.StatusBadRequest, 400)
+	h.ok("POST", "/v1/agent/online", "", &st)
+	var ps phone.State
+	h.ok("GET", "/v1/state", "", &ps)
+	if ps.Agent.Status != "free" {
+		t.Errorf("state's agent %+v", ps.Agent)
+	}
+}
