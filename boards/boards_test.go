@@ -42,8 +42,16 @@ func TestSim(t *testing.T) {
 	if p.Display.Rows != 4 || p.Display.Cols != 20 {
 		t.Errorf("sim display %dx%d, want 4x20", p.Display.Rows, p.Display.Cols)
 	}
-	if len(p.Keys) != 15 {
-		t.Errorf("sim has %d keys %v, want the 15 every board has", len(p.Keys), p.Keys)
+	if len(p.Keys) != 19 {
+		t.Errorf("sim has %d keys %v, want the 15 every board has and the 4 status keys", len(p.Keys), p.Keys)
+	}
+	for _, k := range []string{"free", "notready", "rest", "acw"} {
+		if !slices.Contains(p.Keys, k) {
+			t.Errorf("sim has no status key %q", k)
+		}
+	}
+	if !slices.Contains(p.LEDs, "status") {
+		t.Error("sim has no status LED")
 	}
 }
 

@@ -8,11 +8,19 @@ import "errors"
 // Key names a key on the phone. Digits are "0".."9", "*" and "#".
 type Key string
 
-// Keys every board has. Boards may add more (status keys come later).
+// Keys every board has. Boards may add more.
 const (
 	KeyCall Key = "call" // green key: dial what was typed / answer
 	KeyEnd  Key = "end"  // red key: hang up / reject / clear
 	KeyMute Key = "mute"
+)
+
+// Agent-status keys, on boards that have them.
+const (
+	KeyFree     Key = "free"     // free; also ends a wrap-up or not-ready
+	KeyNotReady Key = "notready" // not ready; pressed again: stop not ready
+	KeyRest     Key = "rest"     // rest: then a digit picks the reason
+	KeyACW      Key = "acw"      // after-call work; during a wrap-up: end it
 )
 
 // IsDigit reports whether k is a dialling key (0-9, *, #).
@@ -55,9 +63,28 @@ const (
 	LEDReg  = "registered"
 )
 
+// LEDStatus shows the agent status, on boards that have it.
+const LEDStatus = "status"
+
 // LEDs sets named LEDs. Setting an LED the board does not have is not an error.
 type LEDs interface {
 	SetLED(name string, state LEDState) error
+}
+
+// Color is what an RGB LED shows while lit.
+type Color string
+
+const (
+	Green Color = "green"
+	Red   Color = "red"
+	Amber Color = "amber"
+	Blue  Color = "blue"
+)
+
+// ColorLEDs are LEDs that can show a colour (RGB). A board with any
+// implements it; SetLED on such an LED keeps its last colour.
+type ColorLEDs interface {
+	SetLEDColor(name string, c Color, state LEDState) error
 }
 
 // Display is a small text display (2–4 lines).

@@ -110,6 +110,10 @@ func (p *Phone) withSource(src agent.Source) StatusInfo {
 	return info
 }
 
+// EndWrapUp ends after-call work early (the ACW key); false when there
+// was none.
+func (p *Phone) EndWrapUp() bool { return p.agent.EndWrapUp() }
+
 // AgentOnline is the SDK's Agent.online.
 func (p *Phone) AgentOnline() AgentState {
 	p.agent.Online()

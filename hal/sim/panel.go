@@ -10,6 +10,7 @@ import (
 type Panel struct {
 	Display []string          `json:"display"` // Rows lines, each at most Cols characters
 	LEDs    map[string]string `json:"leds"`    // name → "off", "on", "blink", "fast-blink"
+	Colors  map[string]string `json:"colors"`  // RGB LEDs: name → "green", "red", "amber", "blue"
 	OffHook bool              `json:"offHook"`
 }
 
@@ -18,9 +19,12 @@ type Panel struct {
 func (b *Board) Panel() Panel {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p := Panel{Display: slices.Clone(b.display), LEDs: make(map[string]string, len(b.leds)), OffHook: b.offHook}
+	p := Panel{Display: slices.Clone(b.display), LEDs: make(map[string]string, len(b.leds)), Colors: map[string]string{}, OffHook: b.offHook}
 	for name, s := range b.leds {
 		p.LEDs[name] = s.String()
+	}
+	for name, c := range b.colors {
+		p.Colors[name] = string(c)
 	}
 	return p
 }
@@ -104,6 +108,23 @@ func (b *Board) SetLED(name string, state hal.LEDState) error {
 		return nil
 	}
 	b.leds[name] = state
+	b.notify()
+	return nil
+}
+
+// SetLEDColor sets an RGB LED: every LED of the simulated board can show
+// a colour.
+func (b *Board) SetLEDColor(name string, c hal.Color, state hal.LEDState) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return hal.ErrClosed
+	}
+	if old, ok := b.leds[name]; ok && old == state && b.colors[name] == c {
+		return nil
+	}
+	b.leds[name] = state
+	b.colors[name] = c
 	b.notify()
 	return nil
 }

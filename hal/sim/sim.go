@@ -53,6 +53,7 @@ type Board struct {
 	closed   bool
 	display  []string
 	leds     map[string]hal.LEDState
+	colors   map[string]hal.Color
 	offHook  bool
 	watchers map[chan struct{}]struct{}
 	capture  *capture
@@ -98,6 +99,7 @@ func New(opts Options) (*Board, error) {
 		hook:     make(chan bool, hookQueue),
 		display:  make([]string, opts.Rows),
 		leds:     map[string]hal.LEDState{hal.LEDLine: hal.LEDOff, hal.LEDMute: hal.LEDOff, hal.LEDReg: hal.LEDOff},
+		colors:   map[string]hal.Color{},
 		watchers: make(map[chan struct{}]struct{}),
 	}
 	return b, nil

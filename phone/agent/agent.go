@@ -324,6 +324,25 @@ func (a *Agent) back(now time.Time) Change {
 	return c
 }
 
+// EndWrapUp ends after-call work early, the way its timer would: back to
+// the status before the call, or to free (a manual arrange goes to free).
+// It reports whether there was a wrap-up to end.
+func (a *Agent) EndWrapUp() bool {
+	a.mu.Lock()
+	switch {
+	case !a.wrapEnd.IsZero():
+		a.stopWrapLocked()
+		a.commit(a.back(a.clock.Now()), Local)
+		return true
+	case a.chosen.Status == Arrange && len(a.calls) == 0:
+		a.chosen = Change{Status: Free, Since: a.clock.Now()}
+		a.commit(a.chosen, Local)
+		return true
+	}
+	a.mu.Unlock()
+	return false
+}
+
 func (a *Agent) wrapDone(end time.Time) {
 	a.mu.Lock()
 	if !a.wrapEnd.Equal(end) || a.wrapEnd.IsZero() {

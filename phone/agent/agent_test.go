@@ -295,3 +295,20 @@ func TestListenersHearChangesInOrder(t *testing.T) {
 		t.Fatalf("last change %q, want call:free", log[len(log)-1])
 	}
 }
+
+func TestEndWrapUpEarly(t *testing.T) {
+	a, clk, s := newAgent(t, Options{Initial: NotReady, WrapUp: time.Minute})
+	if a.EndWrapUp() {
+		t.Fatal("ended a wrap-up that was not running")
+	}
+	a.CallStarted("c1")
+	a.CallTalked("c1")
+	a.CallEnded("c1")
+	if !a.EndWrapUp() {
+		t.Fatal("the wrap-up did not end")
+	}
+	clk.Advance(time.Hour)
+	mustSet(t, a, "arrange", "")
+	a.EndWrapUp()
+	expect(t, s, "call:busy", "call:arrange", "phone:notReady", "phone:arrange", "phone:free")
+}
