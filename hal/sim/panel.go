@@ -8,9 +8,9 @@ import (
 
 // Panel is a snapshot of what a person would see on the phone.
 type Panel struct {
-	Display []string          `json:"display"` // Rows lines, each at most Cols characters
-	LEDs    map[string]string `json:"leds"`    // name → "off", "on", "blink", "fast-blink"
-	Colors  map[string]string `json:"colors"`  // RGB LEDs: name → "green", "red", "amber", "blue"
+	Display []string          `json:"display"`          // Rows lines, each at most Cols characters
+	LEDs    map[string]string `json:"leds"`             // name → "off", "on", "blink", "fast-blink"
+	Colors  map[string]string `json:"colors,omitempty"` // RGB LEDs: name → "green", "red", "amber", "blue"
 	OffHook bool              `json:"offHook"`
 }
 
