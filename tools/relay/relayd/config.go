@@ -84,7 +84,13 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.DurationVar(&c.Poll, "poll", poll, "status poll interval (RELAY_POLL)")
 	fs.DurationVar(&c.KeepAlive, "keepalive", 15*time.Second, "SSE keep-alive interval")
 	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("%v (flags: -listen -tls-cert -tls-key -insecure-http -sdkappid -region -endpoint -cloud-ca -devices -poll -keepalive)", err)
+		var usage bytes.Buffer
+		fs.SetOutput(&usage)
+		fs.PrintDefaults()
+		if errors.Is(err, flag.ErrHelp) {
+			err = errors.New("usage")
+		}
+		return c, fmt.Errorf("%v; flags:\n%s\nsecrets: %s, %s; admin route: %s", err, usage.String(), EnvSecretID, EnvSecretKey, EnvAdminToken)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q: every setting is a flag", fs.Arg(0))

@@ -303,6 +303,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, d Device) {
 	}()
 
 	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{}) // the server's ReadTimeout would otherwise cancel a long stream
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
