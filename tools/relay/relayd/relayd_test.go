@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -382,4 +383,30 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A server ReadTimeout (ListenAndServe sets 30 s) must not cut a stream.
+func TestStreamOutlivesReadTimeout(t *testing.T) {
+	e := rt.Start(t, func(c *relayd.Config) { c.KeepAlive = 50 * time.Millisecond })
+	srv := httptest.NewUnstartedServer(e.Relay.Handler())
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.StartTLS()
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/agent/events", nil)
+	req.Header.Set("Authorization", "Bearer "+rt.AliceToken)
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}).Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatal(resp, err)
+	}
+	defer resp.Body.Close()
+	start := time.Now()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if time.Since(start) > time.Second {
+			return // five ReadTimeouts later, still streaming
+		}
+	}
+	t.Fatalf("stream ended after %v: %v", time.Since(start), sc.Err())
 }
