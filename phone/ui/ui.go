@@ -33,10 +33,11 @@ type UI struct {
 	front Front
 	now   func() time.Time
 
-	mu     sync.Mutex
-	dial   string            // digits typed while idle
-	digits map[string]string // DTMF typed or received, per session
-	notice string            // last end reason or error, shown while idle
+	mu       sync.Mutex
+	dial     string            // digits typed while idle
+	digits   map[string]string // DTMF typed or received, per session
+	notice   string            // last end reason or error, shown while idle
+	restMenu bool              // the Rest key was pressed: a digit picks the reason
 }
 
 // New builds the UI; Run starts it.
@@ -72,10 +73,7 @@ func (u *UI) Run(ctx context.Context) {
 				return
 			}
 			u.apply(e)
-		case <-tick.C:
-			if len(u.p.State().Sessions) == 0 {
-				continue // only the call timer changes by itself
-			}
+		case <-tick.C: // the call timer and the status's age change by themselves
 		}
 		u.render()
 	}
@@ -113,6 +111,9 @@ func focus(list []phone.SessionState) (f *phone.SessionState, others []phone.Ses
 
 // key acts on one key press, depending on the focused call.
 func (u *UI) key(k hal.Key) {
+	if u.statusKey(k) {
+		return
+	}
 	f, _ := focus(u.p.State().Sessions)
 	var err error
 	switch {
@@ -179,6 +180,63 @@ func (u *UI) hook(off bool) {
 			_ = u.p.Terminate(t.SessionID)
 		}
 	}
+}
+
+// statusKey handles the agent-status keys and the rest-reason menu; it
+// reports whether k was one of theirs.
+func (u *UI) statusKey(k hal.Key) bool {
+	u.mu.Lock()
+	menu := u.restMenu
+	u.restMenu = false
+	u.mu.Unlock()
+	reasons := u.p.Config().Agent.RestReasons
+	var err error
+	switch {
+	case menu && k.IsDigit():
+		i := int(k[0] - '1')
+		if i < 0 || i >= len(reasons) {
+			u.setNotice("No such reason")
+			return true
+		}
+		_, err = u.p.SetAgentStatus("rest", reasons[i])
+	case menu && k == hal.KeyEnd:
+		u.setNotice("") // menu left
+	case k == hal.KeyFree:
+		_, err = u.p.SetAgentStatus("free", "")
+	case k == hal.KeyNotReady:
+		st := u.p.AgentStatus()
+		if st.Status == "notReady" || st.Pending != nil && st.Pending.Status == "notReady" {
+			_, err = u.p.SetAgentStatus("stopNotReady", "")
+		} else {
+			_, err = u.p.SetAgentStatus("notReady", "")
+		}
+	case k == hal.KeyRest && len(reasons) == 1:
+		_, err = u.p.SetAgentStatus("rest", reasons[0])
+	case k == hal.KeyRest && len(reasons) == 0:
+		_, err = u.p.SetAgentStatus("rest", "")
+	case k == hal.KeyRest:
+		u.mu.Lock()
+		u.restMenu = true
+		u.mu.Unlock()
+	case k == hal.KeyACW:
+		if !u.p.EndWrapUp() {
+			_, err = u.p.SetAgentStatus("arrange", "")
+		}
+	case menu:
+		return false // another key leaves the menu and does its own job
+	default:
+		return false
+	}
+	if err != nil {
+		u.setNotice(shortError(err))
+	}
+	return true
+}
+
+func (u *UI) setNotice(n string) {
+	u.mu.Lock()
+	u.notice = n
+	u.mu.Unlock()
 }
 
 func shortError(err error) string {
@@ -287,9 +345,12 @@ func (u *UI) Screen() []string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	lines := []string{fmt.Sprintf("%s %s", ext, reg)}
+	if u.restMenu {
+		return append(lines, "Rest reason:", menuLine(u.p.Config().Agent.RestReasons, 0), menuLine(u.p.Config().Agent.RestReasons, 2))
+	}
 	f, others := focus(ps.Sessions)
 	if f == nil {
-		lines = append(lines, "Ready", "", u.notice)
+		lines = append(lines, u.statusLine(ps.Agent), syncLine(ps.Agent), u.notice)
 		if u.dial != "" {
 			lines[1], lines[2] = "Dial:", u.dial
 		}
@@ -333,6 +394,84 @@ func (u *UI) Screen() []string {
 	return lines
 }
 
+// statusLine is the agent status and how long it has lasted, or the
+// wrap-up's countdown.
+func (u *UI) statusLine(a phone.AgentState) string {
+	if a.Kicked {
+		return "Kicked out"
+	}
+	name := map[string]string{
+		"free": "Free", "busy": "Busy", "arrange": "Wrap-up", "notReady": "Not ready",
+		"rest": "Rest", "offline": "Offline",
+	}[a.Status]
+	if name == "" {
+		name = a.Status
+	}
+	if a.Reason != "" {
+		name += " " + a.Reason
+	}
+	if a.WrapUpLeft > 0 {
+		return fmt.Sprintf("%s %ds left", name, a.WrapUpLeft)
+	}
+	if a.Status == "offline" {
+		return name
+	}
+	return name + " " + age(u.now().Sub(time.UnixMilli(a.Since)))
+}
+
+// age is m:ss, or h:mm:ss past an hour.
+func age(d time.Duration) string {
+	d = max(d, 0).Truncate(time.Second)
+	if d >= time.Hour {
+		return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// syncLine says when the contact center does not have the status.
+func syncLine(a phone.AgentState) string {
+	if a.Sync == nil || a.Sync.InSync {
+		return ""
+	}
+	return "Status not synced"
+}
+
+// menuLine is two rest reasons, numbered from i+1.
+func menuLine(reasons []string, i int) string {
+	var parts []string
+	for j := i; j < min(i+2, len(reasons)); j++ {
+		parts = append(parts, fmt.Sprintf("%d %s", j+1, reasons[j]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// statusLED is how the status LED shows each agent status: a colour on an
+// RGB LED, a pattern on a single-colour one.
+var statusLED = map[string]struct {
+	c  hal.Color
+	rg hal.LEDState // on an RGB LED
+	mn hal.LEDState // on a single-colour LED
+}{
+	"free":     {hal.Green, hal.LEDOn, hal.LEDOn},
+	"busy":     {hal.Red, hal.LEDOn, hal.LEDOff},
+	"arrange":  {hal.Amber, hal.LEDBlink, hal.LEDFastBlink},
+	"notReady": {hal.Amber, hal.LEDOn, hal.LEDBlink},
+	"rest":     {hal.Blue, hal.LEDOn, hal.LEDBlink},
+}
+
+func (u *UI) setStatusLED(status string) {
+	look, ok := statusLED[status]
+	if !ok { // offline
+		_ = u.front.SetLED(hal.LEDStatus, hal.LEDOff)
+		return
+	}
+	if c, ok := u.front.(hal.ColorLEDs); ok {
+		_ = c.SetLEDColor(hal.LEDStatus, look.c, look.rg)
+		return
+	}
+	_ = u.front.SetLED(hal.LEDStatus, look.mn)
+}
+
 // render sets the LEDs, then the display: a test that sees the display
 // change can read the LEDs already set.
 func (u *UI) render() {
@@ -356,6 +495,7 @@ func (u *UI) render() {
 	if ps.Registration.State == "registered" {
 		reg = hal.LEDOn
 	}
+	u.setStatusLED(ps.Agent.Status)
 	_ = u.front.SetLED(hal.LEDReg, reg)
 	_ = u.front.SetLED(hal.LEDLine, line)
 	_ = u.front.SetLED(hal.LEDMute, mute)

@@ -184,11 +184,15 @@ func (h *harness) wait(what string, cond func(v view) bool) view {
 }
 
 // waitLines waits until the display's lines 1.. start with want (""
-// entries match anything) and the line LED shows led.
+// entries match anything, "X*" any line that starts with X) and the line
+// LED shows led.
 func (h *harness) waitLines(led hal.LEDState, want ...string) view {
 	h.t.Helper()
 	return h.wait(fmt.Sprintf("lines %q, line LED %v", want, led), func(v view) bool {
 		for i, w := range want {
+			if prefix, ok := strings.CutSuffix(w, "*"); ok && strings.HasPrefix(v.line(i+1), prefix) {
+				continue
+			}
 			if w != "" && v.line(i+1) != w {
 				return false
 			}
@@ -263,8 +267,8 @@ func (h *harness) ring(in *sigtest.Incoming) string {
 // Idle, digits, the call key, and an outbound call through its states.
 func TestDialOutbound(t *testing.T) {
 	h := newHarness(t, 4, 20, nil)
-	v := h.waitLines(hal.LEDOff, "Ready")
-	if want := []string{"1001 Logged out", "Ready", "", ""}; !slices.Equal(v.lines, want) {
+	v := h.waitLines(hal.LEDOff, "Free *")
+	if want := []string{"1001 Logged out", v.line(1), "", ""}; !slices.Equal(v.lines, want) || !strings.HasPrefix(v.line(1), "Free 00:") {
 		t.Errorf("idle screen %q, want %q", v.lines, want)
 	}
 	if v.leds[hal.LEDMute] != hal.LEDOff || v.leds[hal.LEDReg] != hal.LEDOff {
@@ -295,11 +299,11 @@ func TestDialOutbound(t *testing.T) {
 
 	h.press(hal.KeyEnd)
 	d.WaitReq(t, "BYE", 1, wait)
-	h.waitLines(hal.LEDOff, "Ready", "", "Ended: you hung up")
+	h.waitLines(hal.LEDOff, "Free *", "", "Ended: you hung up")
 
 	// The end key while idle clears the notice and the digits.
 	h.press("5", hal.KeyEnd)
-	h.waitLines(hal.LEDOff, "Ready", "", "")
+	h.waitLines(hal.LEDOff, "Free *", "", "")
 }
 
 // The end key cancels a call that is not answered yet.
@@ -314,7 +318,7 @@ func TestCancelDialing(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("the end key did not cancel the INVITE")
 	}
-	h.waitLines(hal.LEDOff, "Ready", "", "Ended: you hung up")
+	h.waitLines(hal.LEDOff, "Free *", "", "Ended: you hung up")
 }
 
 // A call's remark (or user data) is shown instead of the number.
@@ -331,7 +335,7 @@ func TestRemarkInsteadOfNumber(t *testing.T) {
 	if err := h.p.Terminate(sid); err != nil {
 		t.Fatal(err)
 	}
-	h.waitLines(hal.LEDOff, "Ready")
+	h.waitLines(hal.LEDOff, "Free *")
 
 	// Inbound: the user data of the INVITE (RFC 7433, hex).
 	in := sigtest.NewIncoming("3000", "1001", "", map[string]string{"User-to-User": "6f726465723d3432;encoding=hex"})
@@ -350,7 +354,7 @@ func TestInboundAnswerByKey(t *testing.T) {
 	h.waitLines(hal.LEDOn, "Talking 3000")
 	h.waitState(sid, phone.StateConnected)
 	d.FarBye()
-	h.waitLines(hal.LEDOff, "Ready", "", "Far end hung up")
+	h.waitLines(hal.LEDOff, "Free *", "", "Far end hung up")
 	if d.Count("BYE") != 0 {
 		t.Error("BYE sent for a call the far end hung up")
 	}
@@ -367,7 +371,7 @@ func TestHook(t *testing.T) {
 	h.waitLines(hal.LEDOn, "Talking 3000")
 	h.hook(false)
 	d.WaitReq(t, "BYE", 1, wait)
-	h.waitLines(hal.LEDOff, "Ready", "", "Ended: you hung up")
+	h.waitLines(hal.LEDOff, "Free *", "", "Ended: you hung up")
 
 	// The end key rejects a ringing call (603).
 	in = sigtest.NewIncoming("3001", "1001", "", nil)
@@ -377,7 +381,7 @@ func TestHook(t *testing.T) {
 	if code := in.WaitReject(t, wait); code != 603 {
 		t.Errorf("rejected with %d, want 603", code)
 	}
-	h.waitLines(hal.LEDOff, "Ready")
+	h.waitLines(hal.LEDOff, "Free *")
 }
 
 // Our hold (blink), the call key resuming, and the far end's hold.
@@ -530,7 +534,7 @@ func TestEndNotices(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, 4, 20, nil)
 			c.run(h)
-			h.waitLines(hal.LEDOff, "Ready", "", c.want)
+			h.waitLines(hal.LEDOff, "Free *", "", c.want)
 			// A new call clears the notice.
 			h.press("7")
 			h.waitLines(hal.LEDOff, "Dial:", "7", "")
@@ -583,7 +587,7 @@ func TestTwoRowDisplay(t *testing.T) {
 	h.press(hal.KeyMute)
 	note("muted", "MUTED", h.wait("MUTED", func(v view) bool { return strings.Contains(v.line(2), "MUTED") }))
 	d.FarBye()
-	note("far end hung up", "Far end hung up", h.waitLines(hal.LEDOff, "Ready", "", "Far end hung up"))
+	note("far end hung up", "Far end hung up", h.waitLines(hal.LEDOff, "Free *", "", "Far end hung up"))
 
 	var lost []string
 	for _, l := range looks {
@@ -630,4 +634,81 @@ func TestHookDuringCallWaiting(t *testing.T) {
 	h.hook(true)
 	in2.WaitAnswer(t, wait)
 	h.waitLines(hal.LEDOn, "Talking 3001")
+}
+
+// waitStatus waits for the status line and the status LED.
+func (h *harness) waitStatus(line string, led hal.LEDState) {
+	h.t.Helper()
+	h.wait(fmt.Sprintf("status line %q, status LED %v", line, led), func(v view) bool {
+		l := v.line(1)
+		if prefix, ok := strings.CutSuffix(line, "*"); ok {
+			return strings.HasPrefix(l, prefix) && v.leds[hal.LEDStatus] == led
+		}
+		return l == line && v.leds[hal.LEDStatus] == led
+	})
+}
+
+// The status keys, the rest-reason menu and the status LED (single colour).
+func TestStatusKeys(t *testing.T) {
+	h := newHarness(t, 4, 20, nil)
+	h.waitStatus("Free 00:*", hal.LEDOn)
+	h.press(hal.KeyNotReady)
+	h.waitStatus("Not ready 00:*", hal.LEDBlink)
+	h.press(hal.KeyNotReady) // again: stop not ready
+	h.waitStatus("Free 00:*", hal.LEDOn)
+
+	h.press(hal.KeyRest)
+	h.waitLines(hal.LEDOff, "Rest reason:", "1 Meal 2 Meeting", "3 Training")
+	h.press("2")
+	h.waitStatus("Rest Meeting 00:*", hal.LEDBlink)
+	if st := h.p.AgentStatus(); st.Status != "rest" || st.Reason != "Meeting" {
+		t.Errorf("agent %+v, want rest/Meeting", st.StatusInfo)
+	}
+	h.press(hal.KeyRest, "9") // no such reason: nothing changes
+	h.waitLines(hal.LEDOff, "", "", "No such reason")
+	h.press(hal.KeyRest, hal.KeyEnd) // menu left
+	h.waitStatus("Rest Meeting 00:*", hal.LEDBlink)
+
+	h.press(hal.KeyACW)
+	h.waitStatus("Wrap-up 00:*", hal.LEDFastBlink)
+	h.press(hal.KeyACW) // again: end it
+	h.waitStatus("Free 00:*", hal.LEDOn)
+
+	// A digit typed while idle still dials.
+	h.press("7")
+	h.waitLines(hal.LEDOff, "Dial:", "7")
+}
+
+// After a talked call: the wrap-up counts down on the display, then the
+// agent is back to free; the status LED follows.
+func TestWrapUpCountdown(t *testing.T) {
+	h := newHarness(t, 4, 20, func(c *config.Config) { c.Agent.WrapUp = 2 * time.Second })
+	in := sigtest.NewIncoming("3000", "1001", "", nil)
+	h.ring(in)
+	h.waitLines(hal.LEDFastBlink, "Incoming call")
+	h.press(hal.KeyCall)
+	d := in.WaitAnswer(t, wait)
+	h.waitLines(hal.LEDOn, "Talking 3000")
+	h.waitStatus("Talking 3000", hal.LEDOff) // busy: the line LED shows the call
+	d.FarBye()
+	h.waitStatus("Wrap-up 2s left", hal.LEDFastBlink)
+	h.waitStatus("Wrap-up 1s left", hal.LEDFastBlink)
+	h.waitStatus("Free 00:*", hal.LEDOn)
+}
+
+// Rest asked for during a call: the agent stays busy until the call ends.
+func TestRestKeyDuringACall(t *testing.T) {
+	h := newHarness(t, 4, 20, func(c *config.Config) { c.Agent.RestReasons = []string{"Meal"} })
+	in := sigtest.NewIncoming("3000", "1001", "", nil)
+	h.ring(in)
+	h.press(hal.KeyCall)
+	d := in.WaitAnswer(t, wait)
+	h.waitLines(hal.LEDOn, "Talking 3000")
+	h.press(hal.KeyRest) // one reason: no menu
+	h.wait("rest pending", func(view) bool {
+		st := h.p.AgentStatus()
+		return st.Status == "busy" && st.Pending != nil && st.Pending.Reason == "Meal"
+	})
+	d.FarBye()
+	h.waitStatus("Rest Meal 00:*", hal.LEDBlink)
 }
