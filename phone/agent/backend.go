@@ -10,7 +10,7 @@ import (
 // the control API) or the contact center (the workbench, an admin).
 type Change struct {
 	Status Status    `json:"status"`
-	Reason string    `json:"reason,omitempty"` // the rest reason
+	Reason string    `json:"reason,omitempty"` // the rest reason; with Kicked, why
 	Since  time.Time `json:"since"`            // when the status began
 	// Kicked is set on a change that comes from elsewhere and takes this
 	// device offline: another device took over, or an admin forced the

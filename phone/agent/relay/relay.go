@@ -325,8 +325,11 @@ func decodeEvent(name, data string) (agent.Change, bool) {
 		ch, err := w.change()
 		return ch, err == nil
 	case "kickedOut":
-		// The relay's reason is for logs; Change.Reason is the rest reason.
-		return agent.Change{Status: agent.Offline, Since: time.Now(), Kicked: true}, true
+		var k struct {
+			Reason string `json:"reason"`
+		}
+		_ = json.Unmarshal([]byte(data), &k) // a kick without a readable reason is still a kick
+		return agent.Change{Status: agent.Offline, Reason: k.Reason, Since: time.Now(), Kicked: true}, true
 	}
 	return agent.Change{}, false
 }

@@ -164,7 +164,7 @@ func TestWatchKickedOutByAdmin(t *testing.T) {
 		t.Fatalf("force-offline: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	if ch := next(t, got); ch != (agent.Change{Status: agent.Offline, Since: ch.Since, Kicked: true}) {
+	if ch := next(t, got); ch != (agent.Change{Status: agent.Offline, Reason: "forced offline by an administrator", Since: ch.Since, Kicked: true}) {
 		t.Errorf("got %+v, want Offline Kicked", ch)
 	}
 }
