@@ -82,6 +82,12 @@ type device struct {
 // start brings the phone up and logs in in the background.
 // bus may be nil; tests pass theirs to see events from the first one.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event.Bus) (*device, error) {
+	pctx, pcancel := context.WithTimeout(ctx, 15*time.Second)
+	err := phone.Provision(pctx, cfg, log) // account.provision: relay
+	pcancel()
+	if err != nil {
+		return nil, err
+	}
 	board, panel, err := openBoard(cfg)
 	if err != nil {
 		return nil, err
@@ -184,7 +190,7 @@ func printPanel(ctx context.Context, b *sim.Board, w io.Writer) {
 			fmt.Fprintf(&sb, "|%-*s|\n", width, l)
 		}
 		sb.WriteString("+" + strings.Repeat("-", width) + "+\n")
-		fmt.Fprintf(&sb, " LEDs: registered=%s line=%s mute=%s\n", pn.LEDs[hal.LEDReg], pn.LEDs[hal.LEDLine], pn.LEDs[hal.LEDMute])
+		fmt.Fprintf(&sb, " LEDs: registered=%s line=%s mute=%s status=%s %s\n", pn.LEDs[hal.LEDReg], pn.LEDs[hal.LEDLine], pn.LEDs[hal.LEDMute], pn.LEDs[hal.LEDStatus], pn.Colors[hal.LEDStatus])
 		if s := sb.String(); s != last {
 			fmt.Fprint(w, s)
 			last = s
@@ -193,7 +199,8 @@ func printPanel(ctx context.Context, b *sim.Board, w io.Writer) {
 }
 
 // readKeys turns stdin into key presses: digits * # as typed, c = call,
-// e = end, m = mute, h = lift/replace the handset.
+// e = end, m = mute, h = lift/replace the handset; the status keys f = free,
+// n = not ready, r = rest, a = after-call work.
 func readKeys(ctx context.Context, b *sim.Board, r io.Reader, log *slog.Logger) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() && ctx.Err() == nil {
@@ -206,6 +213,14 @@ func readKeys(ctx context.Context, b *sim.Board, r io.Reader, log *slog.Logger) 
 				err = b.Press(hal.KeyEnd)
 			case 'm':
 				err = b.Press(hal.KeyMute)
+			case 'f':
+				err = b.Press(hal.KeyFree)
+			case 'n':
+				err = b.Press(hal.KeyNotReady)
+			case 'r':
+				err = b.Press(hal.KeyRest)
+			case 'a':
+				err = b.Press(hal.KeyACW)
 			case 'h':
 				b.SetHook(!b.OffHook())
 			case ' ':
@@ -213,7 +228,7 @@ func readKeys(ctx context.Context, b *sim.Board, r io.Reader, log *slog.Logger) 
 				err = b.Press(hal.Key(string(ch)))
 			}
 			if err != nil {
-				log.Warn("key", "error", err, "hint", "type digits, * or #, c=call e=end m=mute h=hook")
+				log.Warn("key", "error", err, "hint", "type digits, * or #, c=call e=end m=mute h=hook, f=free n=not ready r=rest a=after-call work")
 			}
 		}
 	}

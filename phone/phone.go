@@ -48,11 +48,12 @@ type Phone struct {
 	conn          *conn.Supervisor       // connection supervision, fed by the registration goroutine
 	stopKeepalive context.CancelFunc
 
-	agent    *agent.Agent // the agent status; it has its own lock
-	sync     *agent.Sync  // nil without agent.sync
-	stopSync context.CancelFunc
-	syncDone chan struct{}
-	kicked   string // why another device or an admin took this one offline ("" = not)
+	agent     *agent.Agent // the agent status; it has its own lock
+	sync      *agent.Sync  // nil without agent.sync
+	stopSync  context.CancelFunc
+	syncDone  chan struct{}
+	closeSync func(context.Context) // the backend's goodbye (un-PUBLISH), if any
+	kicked    string                // why another device or an admin took this one offline ("" = not)
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -359,13 +360,7 @@ func (p *Phone) Close(ctx context.Context) error {
 		err = nil
 	}
 	p.waitSessions(ctx)
-	p.mu.Lock()
-	stopSync, syncDone := p.stopSync, p.syncDone
-	p.mu.Unlock()
-	if stopSync != nil {
-		stopSync()
-		<-syncDone
-	}
+	p.stopStatusSync(ctx)
 	p.mu.Lock()
 	p.closed = true
 	ua := p.ua

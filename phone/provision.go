@@ -1,0 +1,128 @@
+package phone
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"deskphone/config"
+	"deskphone/phone/agent/relay"
+)
+
+// relayClient is the relay of the config (relay.url), or nil without one.
+func relayClient(cfg *config.Config) (*relay.Client, error) {
+	r := cfg.Relay
+	if r.URL == "" {
+		return nil, nil
+	}
+	c, err := relay.New(relay.Options{BaseURL: r.URL, Token: r.Token, CAFile: r.CAFile, AllowHTTP: strings.HasPrefix(r.URL, "http://")})
+	if err != nil {
+		return nil, fmt.Errorf("relay.url: %w", err)
+	}
+	return c, nil
+}
+
+// Provision fills cfg.Account from the relay (account.provision: relay):
+// the extension, domain, outbound proxy, transport and password the contact
+// center has for this device. What it fetched is kept in account.cache,
+// written atomically, so the phone boots while the relay is down; an answer
+// that lacks a field is refused and the last good account is used. It is
+// called once at boot, before New.
+func Provision(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if cfg.Account.Provision != "relay" {
+		return nil
+	}
+	c, err := relayClient(cfg)
+	if err != nil {
+		return err
+	}
+	path := cfg.Account.Cache
+	a, ferr := c.Provision(ctx)
+	if ferr == nil {
+		if err := applyAccount(&cfg.Account, a); err != nil {
+			ferr = err
+		}
+	}
+	if ferr == nil {
+		if err := writeCache(path, a); err != nil {
+			log.Warn("cannot keep the provisioned account; the phone will need the relay at its next boot", "file", path, "error", err)
+		}
+		log.Info("SIP account provisioned by the relay", "extension", a.Extension, "domain", a.Domain, "proxy", a.OutboundProxy, "transport", a.Transport)
+		return nil
+	}
+	cached, cerr := readCache(path)
+	if cerr != nil {
+		return fmt.Errorf("account.provision: the relay gave no account (%v) and there is no usable cached one (%v): check relay.url and the relay, or set the account in the config", ferr, cerr)
+	}
+	if err := applyAccount(&cfg.Account, cached); err != nil {
+		return fmt.Errorf("account.cache %s: %w; delete it and fix the relay", path, err)
+	}
+	log.Warn("the relay gave no account; using the last one it gave", "error", ferr, "cache", path, "extension", cached.Extension)
+	return nil
+}
+
+// applyAccount puts a provisioned account into the config's.
+func applyAccount(acc *config.Account, a relay.Account) error {
+	tr := strings.ToLower(a.Transport)
+	if tr != "udp" && tr != "tcp" {
+		return fmt.Errorf("the provisioned transport %q is not one this phone speaks (udp, tcp)", a.Transport)
+	}
+	proxy := a.OutboundProxy
+	if _, _, err := net.SplitHostPort(proxy); err != nil {
+		proxy = net.JoinHostPort(strings.Trim(proxy, "[]"), "5060")
+	}
+	if acc.AuthUser == "" || acc.AuthUser == acc.User {
+		acc.AuthUser = a.Extension
+	}
+	acc.User, acc.Domain, acc.Registrar, acc.Transport, acc.Password = a.Extension, a.Domain, proxy, tr, a.Password
+	return nil
+}
+
+// writeCache keeps a in path atomically (a temporary file renamed over
+// it), readable by the phone's user only: it holds the SIP password.
+func writeCache(path string, a relay.Account) error {
+	data, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".account-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func readCache(path string) (relay.Account, error) {
+	var a relay.Account
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return a, err
+	}
+	if err := json.Unmarshal(data, &a); err != nil {
+		return a, fmt.Errorf("%s is not a provisioned account: %v", path, err)
+	}
+	if a.Extension == "" || a.Password == "" || a.Domain == "" || a.OutboundProxy == "" || a.Transport == "" {
+		return a, fmt.Errorf("%s lacks fields", path)
+	}
+	return a, nil
+}
