@@ -165,7 +165,7 @@ func (p *Phone) startSync(b agent.Backend) {
 		Reports:  reports,
 		OnKicked: func(c agent.Change) { p.kickOut(c.Reason) },
 		OnRefused: func(refused, kept agent.Change, err *agent.RefusedError) {
-			p.publishError(ErrSIPForbidden, fmt.Sprintf("the contact center refused status %s: %s; the agent stays %s", refused.Status, err.Message, kept.Status), b.Name())
+			p.publishError(err.Code, fmt.Sprintf("the contact center refused status %s: %s; the agent stays %s", refused.Status, err.Message, kept.Status), b.Name())
 		},
 		OnState: func(st agent.SyncState) { p.bus.Publish(event.AgentSync, st) },
 		Log:     p.log.With("part", "agent-sync"),

@@ -228,7 +228,10 @@ func (s *Sync) remote(c Change) {
 		s.opts.Log.Debug("agent status from the contact center ignored: the phone's newer one is being reported", "status", c.Status)
 		return
 	}
-	if cur := s.a.Status(); !c.Since.IsZero() && c.Since.Before(cur.Since) && cur.Status != Busy && cur.Status != Arrange {
+	// Stale: older than the phone's own status. Compared in whole seconds,
+	// the cloud API's resolution (LastStatusTimestamp), so a change made
+	// elsewhere in the same second as ours is not taken for an old one.
+	if cur := s.a.Status(); !c.Since.IsZero() && c.Since.Unix() < cur.Since.Unix() && cur.Status != Busy && cur.Status != Arrange {
 		s.opts.Log.Debug("stale agent status from the contact center ignored", "status", c.Status, "since", c.Since)
 		return
 	}

@@ -460,11 +460,7 @@ var statusLED = map[string]struct {
 }
 
 func (u *UI) setStatusLED(status string) {
-	look, ok := statusLED[status]
-	if !ok { // offline
-		_ = u.front.SetLED(hal.LEDStatus, hal.LEDOff)
-		return
-	}
+	look := statusLED[status] // offline: none, so off
 	if c, ok := u.front.(hal.ColorLEDs); ok {
 		_ = c.SetLEDColor(hal.LEDStatus, look.c, look.rg)
 		return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -124,3 +125,7 @@ func (w *testWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*testWriter)(nil)
+
+// HTTPClient is a client that trusts the relay's certificate (for the
+// admin routes in tests).
+func (e *Env) HTTPClient() *http.Client { return e.srv.Client() }
