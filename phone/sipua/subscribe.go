@@ -132,10 +132,11 @@ func (s *Subscription) Close(ctx context.Context) error {
 	s.cancel()
 	<-s.done
 	s.mu.Lock()
+	already := s.closing
 	s.closing = true
 	d, key := s.d, s.key
 	s.mu.Unlock()
-	if d == nil {
+	if d == nil || already {
 		return nil
 	}
 	_, err := s.send(ctx, d, 0)
@@ -278,11 +279,11 @@ func (s *Subscription) initial(ctx context.Context) error {
 		return err
 	}
 	d.mu.Lock()
+	if c := res.Contact(); c != nil {
+		d.target = c.Address
+	}
 	if d.remoteTag == "" { // else a NOTIFY came first and set them
 		d.remoteTag, _ = res.To().Params.Get("tag")
-		if c := res.Contact(); c != nil {
-			d.target = c.Address
-		}
 		rr := res.GetHeaders("Record-Route")
 		for i := len(rr) - 1; i >= 0; i-- { // reversed by the UAC (RFC 3261 §12.1.2)
 			d.routes = append(d.routes, rr[i].Value())
