@@ -108,9 +108,9 @@ func TestPresenceAgainstKamailio(t *testing.T) {
 	waitNotify(t, notes, "second")
 
 	// The server forgot our entity tag: 412, then an initial PUBLISH.
-	p.mu.Lock()
+	_ = p.lock(ctx)
 	p.etag = "no-such-etag"
-	p.mu.Unlock()
+	p.unlock()
 	if err := p.Publish(ctx, "application/pidf+xml", pidf("third")); err != nil {
 		t.Fatalf("PUBLISH after 412: %v", err)
 	}

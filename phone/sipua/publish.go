@@ -3,9 +3,9 @@ package sipua
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -32,7 +32,7 @@ type Publication struct {
 	opts   PublishOptions
 	callID sip.CallIDHeader
 
-	mu      sync.Mutex // one transaction at a time; guards all below
+	sem     chan struct{} // held for one transaction at a time; guards all below
 	cseq    uint32
 	etag    string
 	ctype   string
@@ -52,15 +52,17 @@ func (u *UA) NewPublication(opts PublishOptions) *Publication {
 	if opts.Expires <= 0 {
 		opts.Expires = 3600
 	}
-	return &Publication{u: u, opts: opts, callID: sip.CallIDHeader(uuid.NewString()), backoff: RetryMin}
+	return &Publication{u: u, opts: opts, callID: sip.CallIDHeader(uuid.NewString()), backoff: RetryMin, sem: make(chan struct{}, 1)}
 }
 
 // Publish sends body as the new state: an initial PUBLISH, or a modify of
 // the current one. A final non-2xx is a *StatusError; no answer is an
 // error wrapping ErrTimeout.
 func (p *Publication) Publish(ctx context.Context, contentType string, body []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	if err := p.lock(ctx); err != nil {
+		return err
+	}
+	defer p.unlock()
 	if p.closed {
 		return errors.New("publication closed")
 	}
@@ -70,8 +72,10 @@ func (p *Publication) Publish(ctx context.Context, contentType string, body []by
 
 // Remove withdraws the published state (Expires: 0) and stops refreshing.
 func (p *Publication) Remove(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	if err := p.lock(ctx); err != nil {
+		return err
+	}
+	defer p.unlock()
 	p.stopLocked()
 	p.body = nil
 	if p.etag == "" {
@@ -84,18 +88,30 @@ func (p *Publication) Remove(ctx context.Context) error {
 
 // Close stops refreshing without removing: the state lapses at expiry.
 func (p *Publication) Close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	_ = p.lock(context.Background())
+	defer p.unlock()
 	p.stopLocked()
 	p.closed = true
 }
 
 // ETag is the entity tag of the current publication ("" if none).
 func (p *Publication) ETag() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	_ = p.lock(context.Background())
+	defer p.unlock()
 	return p.etag
 }
+
+// lock waits for the transaction in progress (a refresh, say) or ctx.
+func (p *Publication) lock(ctx context.Context) error {
+	select {
+	case p.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the PUBLISH in progress: %w", ctx.Err())
+	}
+}
+
+func (p *Publication) unlock() { <-p.sem }
 
 func (p *Publication) stopLocked() {
 	if p.timer != nil {
@@ -178,8 +194,8 @@ func (p *Publication) scheduleLocked(after time.Duration) {
 	}
 	var t *time.Timer
 	t = time.AfterFunc(after, func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
+		_ = p.lock(context.Background())
+		defer p.unlock()
 		if p.timer != t || p.closed {
 			return // stopped, or replaced by a newer Publish
 		}
