@@ -278,3 +278,31 @@ func TestAgentStatusRelayDown(t *testing.T) {
 		t.Errorf("relay down: %+v sync %+v", st.StatusInfo, st.Sync)
 	}
 }
+
+// The registrar refuses the refresh with 403 after letting the phone in
+// (another device took the extension): kickedOut, shown, offline, and the
+// phone stops registering.
+func TestKickedOutByTheRegistrar(t *testing.T) {
+	labkit.Require(t)
+	reg := startSIPp(t, labkit.SIPpOptions{Scenario: labkit.ScenarioRegistrarKick})
+	cfg := phoneConfig(t, reg.Addr(), "pw")
+	cfg.Account.Keepalive = 0 // the script expects REGISTERs only
+	u := startPhone(t, cfg)
+	u.registered()
+	e := u.waitEvent(event.KickedOut, 10*time.Second, nil)
+	if r, _ := field(e.Data, "reason").(string); !strings.Contains(r, "403 Logged In Elsewhere") {
+		t.Errorf("kickedOut %v", e.Data)
+	}
+	u.waitStatus("offline", "", 3*time.Second)
+	u.waitDisplay("Kicked out", 3*time.Second)
+	u.waitStatusLED("off", "", 3*time.Second)
+	if err := reg.Wait(ctxT(t, 10*time.Second)); err != nil {
+		t.Errorf("the registrar's script: %v", err)
+	}
+	if n := len(reg.Received("REGISTER")); n != 2 {
+		t.Errorf("the registrar got %d REGISTERs: after the 403 the phone must stop", n)
+	}
+	if got := u.d.phone.AgentStatus(); !got.Kicked {
+		t.Errorf("agent state %+v: want kicked", got)
+	}
+}

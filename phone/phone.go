@@ -262,6 +262,12 @@ func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 		info.RetryIn = st.Retry.String()
 	}
 	p.bus.Publish(event.Registration, info)
+	if prev.State == sipua.Registered && st.State == sipua.RegFailed && st.Code == 403 {
+		// Refused after being let in: the registrar's way of saying that
+		// another device took the extension over (tccc-agent.md §7).
+		p.kickOut(fmt.Sprintf("the registrar refused the refresh: 403 %s", st.Reason))
+		return
+	}
 	events, report := p.conn.Observe(string(st.State), st.Code, st.Reason)
 	if report {
 		e := regError(st)

@@ -31,6 +31,13 @@ var (
 	//go:embed scenarios/info_dtmf.xml
 	ScenarioInfoDTMF string
 
+	// ScenarioRegistrarKick (UAS) is a registrar that grants the first
+	// REGISTER (Expires: 4) and refuses the refresh with
+	// 403 Logged In Elsewhere: another device took the extension over.
+	//
+	//go:embed scenarios/registrar_kick.xml
+	ScenarioRegistrarKick string
+
 	// ScenarioUASInfoDTMF (UAS) answers a call with PCMU, answers every
 	// INFO with 200 and ends on BYE; SIPp.Received("INFO") has the INFOs.
 	//
