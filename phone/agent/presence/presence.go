@@ -35,7 +35,10 @@
 //
 // Of the tuples in a NOTIFY the one with the newest since wins; when that
 // is this device's own (or ties with it) nothing is delivered. Tuples
-// without the extension (other presence clients) are ignored.
+// without the extension (other presence clients) are ignored. Changes
+// never have Kicked set: presence has no notion of a takeover.
+//
+// Close the Backend (it removes this device's tuple) before the UA.
 package presence
 
 import (
