@@ -19,6 +19,9 @@ import (
 // MTU goes over TCP instead of UDP.
 const udpMTULimit = 1300
 
+// udpGrowth is how much a request may grow after transportFor chose UDP.
+const udpGrowth = 450
+
 // outgoing is one INVITE we sent, until it is answered or fails.
 type outgoing struct {
 	u   *UA
@@ -66,10 +69,13 @@ func (u *UA) Dial(r signal.DialRequest, ev signal.DialEvents) (signal.Outgoing, 
 	return o, nil
 }
 
-// transportFor picks TCP for a request too large for a UDP datagram.
+// transportFor picks TCP for a request too large for a UDP datagram. The
+// margin covers what is added after this check: sipgo's Via, and on a
+// digest challenge the Authorization header (about 300 bytes), since the
+// retry goes the same way as the first request.
 func (u *UA) transportFor(req *sip.Request) string {
 	t := u.transport()
-	if t == "UDP" && len(req.String())+200 > udpMTULimit {
+	if t == "UDP" && len(req.String())+udpGrowth > udpMTULimit {
 		u.log.Info("request too large for UDP: sending it over TCP (RFC 3261 §18.1.1)", "method", req.Method, "bytes", len(req.String()))
 		return "TCP"
 	}

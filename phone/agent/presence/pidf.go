@@ -56,7 +56,7 @@ func Encode(entity, id string, c agent.Change) ([]byte, error) {
 	if c.Status == agent.Free {
 		basic = "open"
 	}
-	since := c.Since.UTC().Format(time.RFC3339Nano)
+	since := c.Since.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano) // ms: the SDK's resolution, and a smaller PUBLISH
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	fmt.Fprintf(&b, `<presence xmlns="%s" xmlns:dm="%s" xmlns:rpid="%s" entity="%s">`+"\n", NSPIDF, NSDM, NSRPID, esc(entity))

@@ -28,7 +28,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			t.Fatalf("Decode(%s) = %v, %v", body, ts, err)
 		}
 		got := ts[0]
-		if got.ID != "dp-1" || got.Change.Status != c.Status || got.Change.Reason != c.Reason || !got.Change.Since.Equal(c.Since) {
+		if got.ID != "dp-1" || got.Change.Status != c.Status || got.Change.Reason != c.Reason || !got.Change.Since.Equal(c.Since.Truncate(time.Millisecond)) { // since travels in ms
 			t.Errorf("round trip of %+v gave %+v", c, got)
 		}
 		if want := map[bool]string{true: "open", false: "closed"}[c.Status == agent.Free]; got.Basic != want {
