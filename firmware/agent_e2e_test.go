@@ -216,7 +216,10 @@ func TestAgentStatusOverTheRelay(t *testing.T) {
 	waitFor(t, 10*time.Second, func() bool {
 		s, _ := e.Cloud.Staff(relaytest.Alice)
 		return s.Status == "notReady"
-	}, func() string { s, _ := e.Cloud.Staff(relaytest.Alice); return "the cloud has " + s.Status + ", want notReady" })
+	}, func() string {
+		s, _ := e.Cloud.Staff(relaytest.Alice)
+		return "the cloud has " + s.Status + ", want notReady"
+	})
 	calls := e.Cloud.Calls("SetStaffStatus")
 	if last := fmt.Sprint(calls[len(calls)-1].Params["StaffStatusList"]); last != "[map[StaffUserId:alice@example.com Status:notReady]]" {
 		t.Errorf("SetStaffStatus StaffStatusList %s", last)
