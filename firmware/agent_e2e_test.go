@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -308,4 +309,42 @@ func TestKickedOutByTheRegistrar(t *testing.T) {
 	if got := u.d.phone.AgentStatus(); !got.Kicked {
 		t.Errorf("agent state %+v: want kicked", got)
 	}
+}
+
+// account.provision: relay. The phone boots while the relay cannot reach
+// the cloud, on the cached account whose password the contact center has
+// since reset: the registrar answers 401, the phone asks the relay again,
+// and once the relay answers it registers with the new password and keeps
+// it.
+func TestProvisionedAccountPasswordReset(t *testing.T) {
+	labkit.Require(t)
+	kam, err := labkit.StartKamailio(labkit.KamailioOptions{Dir: t.TempDir(), Users: map[string]string{relaytest.AliceExt: "pw-new"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kam.Stop() })
+	e := relaytest.Start(t)
+	e.Cloud.SetExtension(relaytest.Extension{ExtensionId: relaytest.AliceExt, ExtensionDomain: labkit.Domain,
+		Password: "pw-new", OutboundProxy: kam.Addr(), Transport: "udp"})
+	e.Cloud.Fail("DescribeExtension", "InternalError", "down for maintenance")
+	cache := filepath.Join(t.TempDir(), "account.json")
+	old := fmt.Sprintf(`{"extension":%q,"domain":%q,"password":"pw-old","outboundProxy":%q,"transport":"udp"}`, relaytest.AliceExt, labkit.Domain, kam.Addr())
+	if err := os.WriteFile(cache, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
+	cfg.Account.Provision, cfg.Account.Cache = "relay", cache
+	cfg.Relay = config.Relay{URL: e.URL, Token: relaytest.AliceToken, CAFile: e.CAFile}
+	u := startPhone(t, cfg)
+	if cfg.Account.User != relaytest.AliceExt {
+		t.Fatalf("the phone runs as %q, want the cached extension %s", cfg.Account.User, relaytest.AliceExt)
+	}
+	u.waitEvent(event.Registration, 10*time.Second, func(d any) bool { return field(d, "code") == float64(401) })
+	e.Cloud.Fail("DescribeExtension", "", "") // the cloud is back
+	u.waitEvent(event.Registration, 30*time.Second, func(d any) bool { return field(d, "state") == "registered" })
+	data, err := os.ReadFile(cache)
+	if err != nil || !strings.Contains(string(data), `"pw-new"`) {
+		t.Errorf("the cache does not hold the new password: %s %v", data, err)
+	}
+	u.waitDisplay(relaytest.AliceExt+" Registered", 3*time.Second)
 }

@@ -54,6 +54,7 @@ type Phone struct {
 	syncDone  chan struct{}
 	closeSync func(context.Context) // the backend's goodbye (un-PUBLISH), if any
 	kicked    string                // why another device or an admin took this one offline ("" = not)
+	reprovAt  time.Time             // the last time a 401 asked the relay for the account
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -267,6 +268,14 @@ func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 		// another device took the extension over (tccc-agent.md §7).
 		p.kickOut(fmt.Sprintf("the registrar refused the refresh: 403 %s", st.Reason))
 		return
+	}
+	if st.State == sipua.RegFailed && (st.Code == 401 || st.Code == 407) && p.cfg.Account.Provision == "relay" {
+		p.mu.Lock()
+		ua, reg := p.ua, p.reg
+		p.mu.Unlock()
+		if ua != nil && reg != nil {
+			go p.reprovision(ua, reg)
+		}
 	}
 	events, report := p.conn.Observe(string(st.State), st.Code, st.Reason)
 	if report {

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"deskphone/config"
 	"deskphone/phone/agent/relay"
+	"deskphone/phone/sipua"
 )
 
 // relayClient is the relay of the config (relay.url), or nil without one.
@@ -64,6 +66,46 @@ func Provision(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	log.Warn("the relay gave no account; using the last one it gave", "error", ferr, "cache", path, "extension", cached.Extension)
 	return nil
+}
+
+// reprovisionEvery bounds how often a 401 asks the relay again.
+const reprovisionEvery = 5 * time.Second
+
+// reprovision asks the relay for the account again after the registrar
+// refused the password (401/407): the contact center may have reset it
+// (ResetExtensionPassword). A new password is used at once and kept.
+func (p *Phone) reprovision(ua *sipua.UA, reg *sipua.Registration) {
+	p.mu.Lock()
+	if p.cfg.Account.Provision != "relay" || time.Since(p.reprovAt) < reprovisionEvery {
+		p.mu.Unlock()
+		return
+	}
+	p.reprovAt = time.Now()
+	p.mu.Unlock()
+	c, err := relayClient(p.cfg)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	a, err := c.Provision(ctx)
+	if err != nil {
+		p.log.Warn("the registrar refused the password and the relay gave no new one", "error", err)
+		return
+	}
+	if a.Extension != p.cfg.Account.User || a.Domain != p.cfg.Account.Domain {
+		p.log.Warn("the relay now provisions another extension; restart the phone to use it", "extension", a.Extension, "domain", a.Domain)
+		return
+	}
+	if a.Password == ua.Password() {
+		return // the same password: it is not a reset
+	}
+	if err := writeCache(p.cfg.Account.Cache, a); err != nil {
+		p.log.Warn("cannot keep the new password", "file", p.cfg.Account.Cache, "error", err)
+	}
+	p.log.Info("the contact center reset the SIP password; registering with the new one")
+	ua.SetPassword(a.Password)
+	reg.Retry("the SIP password was reset")
 }
 
 // applyAccount puts a provisioned account into the config's.

@@ -164,7 +164,7 @@ func (o *outgoing) run() {
 				}
 				o.ev.OnAnswer(d)
 				return
-			case (res.StatusCode == 401 || res.StatusCode == 407) && auths < 2 && canceled == nil && u.cfg.Password != "":
+			case (res.StatusCode == 401 || res.StatusCode == 407) && auths < 2 && canceled == nil && u.password() != "":
 				auths++
 				tx.Terminate()
 				if tx, err = o.authenticate(ctx, res); err != nil {
@@ -200,7 +200,7 @@ func (o *outgoing) authenticate(ctx context.Context, res *sip.Response) (sip.Cli
 	}
 	cred, err := digest.Digest(chal, digest.Options{
 		Method: "INVITE", URI: req.Recipient.Addr(),
-		Username: o.u.cfg.AuthUser, Password: o.u.cfg.Password,
+		Username: o.u.cfg.AuthUser, Password: o.u.password(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot answer the %d challenge: %w", res.StatusCode, err)

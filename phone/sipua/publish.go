@@ -223,8 +223,8 @@ func (u *UA) doAuth(ctx context.Context, req *sip.Request) (*sip.Response, error
 	if err != nil {
 		return nil, noAnswer(err)
 	}
-	if (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) && u.cfg.Password != "" {
-		res, err = u.cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.cfg.Password})
+	if (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) && u.password() != "" {
+		res, err = u.cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.password()})
 		if err != nil {
 			return nil, noAnswer(err)
 		}

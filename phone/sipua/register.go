@@ -152,6 +152,10 @@ func (r *Registration) Kick(reason string) {
 	}
 }
 
+// Retry registers again now, without waiting out the back-off (the
+// credentials changed).
+func (r *Registration) Retry(reason string) { r.Kick(reason) }
+
 // Stop ends refreshing and removes the binding (REGISTER with Expires: 0).
 func (r *Registration) Stop(ctx context.Context) error {
 	r.cancel()
@@ -195,7 +199,7 @@ func (r *Registration) send(ctx context.Context, expires int) (int, *sip.Respons
 		return 0, nil, noAnswer(err)
 	}
 	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-		res, err = u.cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.cfg.Password})
+		res, err = u.cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.password()})
 		if err != nil {
 			return 0, nil, noAnswer(err)
 		}

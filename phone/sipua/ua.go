@@ -54,6 +54,26 @@ type UA struct {
 	dialogs  map[string]*dialog
 
 	subs subTable // subscriptions we made (subscribe.go), for their NOTIFYs
+
+	pwMu sync.Mutex
+	pw   string // the digest password; SetPassword changes it (a provisioned reset)
+}
+
+// SetPassword changes the digest password, for the next challenge: the
+// contact center reset it (the phone fetched the new one after a 401).
+func (u *UA) SetPassword(pw string) {
+	u.pwMu.Lock()
+	u.pw = pw
+	u.pwMu.Unlock()
+}
+
+// Password is the digest password in use.
+func (u *UA) Password() string { return u.password() }
+
+func (u *UA) password() string {
+	u.pwMu.Lock()
+	defer u.pwMu.Unlock()
+	return u.pw
 }
 
 // New opens the local SIP socket and starts serving it.
@@ -72,7 +92,7 @@ func New(cfg Config) (*UA, error) {
 		return nil, fmt.Errorf("sip transport %q is not supported: use udp or tcp", cfg.Transport)
 	}
 	cfg.DisplayName = cleanDisplayName(cfg.DisplayName)
-	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}}
+	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}, pw: cfg.Password}
 
 	lhost, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
