@@ -261,6 +261,15 @@ func TestAgentStatusOverTheRelay(t *testing.T) {
 	if code == http.StatusOK || out["code"] != float64(403) {
 		t.Errorf("checkLogin after kickedOut: %d %v, want 403", code, out)
 	}
+
+	// Logging in again takes the agent back: free, told to the cloud.
+	u.must("POST", "/v1/login", nil)
+	u.waitStatus("free", "", 10*time.Second)
+	u.waitDisplay("Free 00:0", 3*time.Second)
+	waitFor(t, 10*time.Second, func() bool {
+		s, _ := e.Cloud.Staff(relaytest.Alice)
+		return s.Status == "free"
+	}, func() string { s, _ := e.Cloud.Staff(relaytest.Alice); return "the cloud has " + s.Status + ", want free" })
 }
 
 // The relay unreachable: the phone keeps the status it was given, says it

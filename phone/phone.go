@@ -215,7 +215,13 @@ func (p *Phone) Login(ctx context.Context) error {
 		return err
 	}
 	p.mu.Lock()
+	wasKicked := p.kicked != ""
 	p.kicked = ""
+	p.mu.Unlock()
+	if wasKicked {
+		p.agent.Online() // logging in again takes the agent back
+	}
+	p.mu.Lock()
 	if p.reg == nil {
 		p.reg = ua.Register(p.onRegistration)
 		kctx, stop := context.WithCancel(context.Background())
@@ -339,7 +345,11 @@ func (p *Phone) CheckLogin() error {
 
 // Logout ends every call, removes the registration and stops refreshing it.
 func (p *Phone) Logout(ctx context.Context) error {
-	return p.logout(ctx, false)
+	err := p.logout(ctx, false)
+	if CodeOf(err) != ErrHadLoggedOut {
+		p.agent.Offline(agent.Local) // a logged-out agent takes no calls
+	}
+	return err
 }
 
 // logout un-registers; keepCalls leaves the calls up (a kicked-out agent

@@ -298,6 +298,9 @@ func endText(d phone.Ended) string {
 }
 
 func errorText(d phone.ErrorInfo) string {
+	if d.ExtraInfo == "relay" || d.ExtraInfo == "sip" { // the status sync's backend
+		return "Status refused"
+	}
 	switch d.ErrCode {
 	case phone.ErrSIPUnauthorized:
 		return "Wrong password (401)"
