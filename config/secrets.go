@@ -25,22 +25,19 @@ func (d *decoder) readSecrets(c *Config, dir string) {
 		a.Password = d.readSecret("account.password_file", a.PasswordFile, "the SIP password", "account.password")
 	}
 
-	r := &c.Relay
-	switch {
-	case r.Token != "" && r.TokenFile != "":
-		d.add("relay.token_file", "both relay.token and relay.token_file are set; keep only one")
-	case r.TokenFile != "":
-		r.TokenFile = resolvePath(dir, r.TokenFile)
-		r.Token = d.readSecret("relay.token_file", r.TokenFile, "the relay token", "relay.token")
-	}
+	d.tokenOrFile("relay", &c.Relay.Token, &c.Relay.TokenFile, "the relay token", dir)
+	d.tokenOrFile("api", &c.API.Token, &c.API.TokenFile, "the API token", dir)
+}
 
-	api := &c.API
+// tokenOrFile checks that section's token is given at most once, inline or
+// in a file, and reads the file.
+func (d *decoder) tokenOrFile(section string, token, file *string, what, dir string) {
 	switch {
-	case api.Token != "" && api.TokenFile != "":
-		d.add("api.token_file", "both api.token and api.token_file are set; keep only one")
-	case api.TokenFile != "":
-		api.TokenFile = resolvePath(dir, api.TokenFile)
-		api.Token = d.readSecret("api.token_file", api.TokenFile, "the API token", "api.token")
+	case *token != "" && *file != "":
+		d.add(section+".token_file", "both %s.token and %s.token_file are set; keep only one", section, section)
+	case *file != "":
+		*file = resolvePath(dir, *file)
+		*token = d.readSecret(section+".token_file", *file, what, section+".token")
 	}
 }
 

@@ -71,16 +71,9 @@ func New(o Options) (*Client, error) {
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pool, err := CertPool(o.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("relay: CA file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("relay: CA file %s holds no PEM certificate", o.CAFile)
+			return nil, fmt.Errorf("relay: %w", err)
 		}
 		tlsConf.RootCAs = pool
 	}
@@ -332,4 +325,20 @@ func decodeEvent(name, data string) (agent.Change, bool) {
 		return agent.Change{Status: agent.Offline, Reason: k.Reason, Since: time.Now(), Kicked: true}, true
 	}
 	return agent.Change{}, false
+}
+
+// CertPool is the system's CAs plus those in a PEM file (a private CA).
+func CertPool(caFile string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+	}
+	return pool, nil
 }

@@ -3,12 +3,10 @@ package relayd
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -16,6 +14,8 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"deskphone/phone/agent/relay"
 )
 
 const (
@@ -40,16 +40,9 @@ func newCloud(cfg Config) (*cloud, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.IdleConnTimeout = 30 * time.Second
 	if cfg.CloudCAFile != "" {
-		pem, err := os.ReadFile(cfg.CloudCAFile)
+		pool, err := relay.CertPool(cfg.CloudCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("cloud CA file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("cloud CA file %s: no PEM certificate in it", cfg.CloudCAFile)
+			return nil, fmt.Errorf("cloud %w", err)
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
