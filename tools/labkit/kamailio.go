@@ -26,6 +26,14 @@ type KamailioOptions struct {
 	// SQLite in Dir): PUBLISH and SUBSCRIBE with Event: presence to one of
 	// its users are digest-authenticated (407) and handled by it.
 	Presence bool
+	// RegEvent serves the registration event package (RFC 3680, Event:
+	// reg) and implies Presence: pua_reginfo PUBLISHes every change of
+	// the location table to the presence server (presence_reginfo), which
+	// NOTIFYs the subscribers of the AOR (SUBSCRIBE Event: reg, digest-
+	// authenticated like presence). An AOR keeps one contact: a REGISTER
+	// from a new contact replaces the old binding (save flag 0x04), which
+	// the NOTIFY shows as the old contact terminated/unregistered.
+	RegEvent bool
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1, UDP and TCP on one port.
@@ -47,6 +55,9 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 		return nil, err
 	}
 	opts.Dir = dir
+	if opts.RegEvent {
+		opts.Presence = true
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("kamailio: %w", err)
 	}

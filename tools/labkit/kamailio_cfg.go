@@ -36,6 +36,9 @@ func renderKamailioCfg(opts KamailioOptions, port int, ctlSock string) (string, 
 	default:
 		return "", fmt.Errorf("kamailio: algorithm %q: Kamailio 5.6 challenges only with MD5 or SHA-256", opts.Algorithm)
 	}
+	if opts.RegEvent {
+		opts.Presence = true
+	}
 	c := kamailioCfg{KamailioOptions: opts, Port: port, CtlSock: ctlSock, Modules: kamailioModules, Domain: Domain}
 	if opts.Presence {
 		c.DBURL = presenceDBURL(opts.Dir)
@@ -100,6 +103,11 @@ loadmodule "db_sqlite.so"
 loadmodule "presence.so"
 loadmodule "presence_xml.so"
 {{- end}}
+{{- if .RegEvent}}
+loadmodule "presence_reginfo.so"
+loadmodule "pua.so"
+loadmodule "pua_reginfo.so"
+{{- end}}
 
 modparam("ctl", "binrpc", "unix:{{.CtlSock}}")
 modparam("usrloc", "db_mode", 0)
@@ -128,6 +136,15 @@ modparam("presence", "server_address", "sip:{{.Domain}}:{{.Port}}")
 modparam("presence_xml", "db_url", "{{.DBURL}}")
 modparam("presence_xml", "force_active", 1)
 {{- end}}
+{{- if .RegEvent}}
+# reg events: pua_reginfo PUBLISHes each change of the location table (usrloc
+# callbacks) to this very server, which NOTIFYs the subscribers.
+modparam("pua", "db_url", "{{.DBURL}}")
+modparam("pua_reginfo", "publish_reginfo", 1)
+modparam("pua_reginfo", "default_domain", "{{.Domain}}")
+modparam("pua_reginfo", "server_address", "sip:reginfo@{{.Domain}}:{{.Port}}")
+modparam("pua_reginfo", "outbound_proxy", "sip:{{.Domain}}:{{.Port}}")
+{{- end}}
 
 request_route {
 	if (!mf_process_maxfwd_header("10")) {
@@ -150,6 +167,27 @@ request_route {
 	}
 	# Absorb retransmissions of requests already being handled.
 	t_check_trans();
+{{- if .RegEvent}}
+	# pua_reginfo's PUBLISH of a registration comes from this very socket.
+	if (is_method("PUBLISH") && $hdr(Event)=~"^reg *(;|$)" && $si=="{{.Domain}}" && $sp=={{.Port}}) {
+		if (!t_newtran()) {
+			sl_reply_error();
+			exit;
+		}
+		handle_publish();
+		t_release();
+		exit;
+	}
+	if (is_method("SUBSCRIBE") && $hdr(Event)=~"^reg *(;|$)") {
+		$var(u) = $rU;
+		route(USER);
+		if ($var(known) != 1) {
+			sl_send_reply("404", "Not Found");
+			exit;
+		}
+		route(PRESENCE);
+	}
+{{- end}}
 {{- if .Presence}}
 	if (is_method("PUBLISH") || (is_method("SUBSCRIBE") && $hdr(Event)=~"^presence")) {
 		$var(u) = $rU;
@@ -231,7 +269,12 @@ route[WITHINDLG] {
 
 route[REGISTRAR] {
 	route(AUTH);
+{{- if .RegEvent}}
+	# One contact per AOR: a new device's binding replaces the old one.
+	if (!save("location", "0x04")) {
+{{- else}}
 	if (!save("location")) {
+{{- end}}
 		sl_reply_error();
 	}
 	exit;
