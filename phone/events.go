@@ -41,10 +41,20 @@ type SessionRef struct {
 
 // Ended is onEnded's payload.
 type Ended struct {
-	Reason        string `json:"reason"`
-	ReasonMessage string `json:"reasonMessage"`
-	SessionID     string `json:"sessionId"`
-	SIPCode       int    `json:"sipCode,omitempty"` // (phone) final SIP status, if any
+	Reason        string    `json:"reason"`
+	ReasonMessage string    `json:"reasonMessage"`
+	SessionID     string    `json:"sessionId"`
+	SIPCode       int       `json:"sipCode,omitempty"` // (phone) final SIP status, if any
+	RTP           *RTPStats `json:"rtp,omitempty"`     // (phone) the call's RTP counters; nil if it had no media
+}
+
+// RTPStats is what a call's RTP stream counted, from its start to its end
+// (phone). Lost is by sequence number (RFC 3550 A.3) and may be negative
+// when duplicates arrive.
+type RTPStats struct {
+	PacketsSent     uint64 `json:"packetsSent"`
+	PacketsReceived uint64 `json:"packetsReceived"`
+	PacketsLost     int64  `json:"packetsLost"`
 }
 
 // ErrorInfo is onError's payload.

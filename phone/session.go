@@ -318,8 +318,11 @@ func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 		}
 	}
 	s.mu.Unlock()
+	var rtp *RTPStats
 	if st != nil {
 		_ = st.Close()
+		c := st.Stats() // final once closed
+		rtp = &RTPStats{PacketsSent: c.PacketsSent, PacketsReceived: c.PacketsReceived, PacketsLost: c.PacketsLost}
 	} else if conn != nil {
 		conn.Close()
 	}
@@ -331,7 +334,7 @@ func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 	s.p.mu.Unlock()
 	s.p.removeSession(s)
 	s.p.updateWaitingTone()
-	s.p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code})
+	s.p.bus.Publish(event.Ended, Ended{Reason: reason, ReasonMessage: msg, SessionID: s.ID, SIPCode: code, RTP: rtp})
 	s.p.publishWebEnded(s, reason, msg)
 	s.p.agent.CallEnded(s.ID) // after onEnded: busy → arrange follows the call's end
 	close(s.done)
