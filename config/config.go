@@ -46,6 +46,10 @@ type Account struct {
 	// Keepalive is how often OPTIONS checks that the registrar still
 	// answers (connection supervision); 0 turns it off.
 	Keepalive time.Duration `yaml:"keepalive"`
+	// RegEvent subscribes to the registration event package (RFC 3680)
+	// of the account's own AOR after login: a NOTIFY saying another
+	// device took over this phone's binding kicks the agent out.
+	RegEvent bool `yaml:"reg_event"`
 	// Provision is where the account comes from: "" (this file) or
 	// "relay" (fetched from relay.url at boot and on a 401; then user,
 	// registrar and password may be left out).
@@ -149,6 +153,7 @@ func Default() *Config {
 			Expires:   300,
 			Listen:    "0.0.0.0:5060",
 			Keepalive: 25 * time.Second,
+			RegEvent:  false,
 			Provision: "none",
 			Cache:     "/var/lib/deskphone/account.json",
 		},

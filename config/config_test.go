@@ -351,7 +351,7 @@ func TestProblems(t *testing.T) {
 			[]string{"t.yaml: relay.url: missing; add url: under relay: (the relay's address for account.provision: relay, e.g. https://relay.example.com:8443)"}},
 		// keys
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
-			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, provision, cache); did you mean password?"}},
+			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, reg_event, provision, cache); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},

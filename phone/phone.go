@@ -55,6 +55,7 @@ type Phone struct {
 	closeSync func(context.Context) // the backend's goodbye (un-PUBLISH), if any
 	kicked    string                // why another device or an admin took this one offline ("" = not)
 	reprovAt  time.Time             // the last time a 401 asked the relay for the account
+	regWatch  *regWatch             // account.reg_event's subscription (regwatch.go)
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -230,6 +231,7 @@ func (p *Phone) Login(ctx context.Context) error {
 	}
 	reg := p.reg
 	p.mu.Unlock()
+	p.startRegWatch(ua)
 
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -355,6 +357,7 @@ func (p *Phone) Logout(ctx context.Context) error {
 // logout un-registers; keepCalls leaves the calls up (a kicked-out agent
 // finishes the call in hand).
 func (p *Phone) logout(ctx context.Context, keepCalls bool) error {
+	p.stopRegWatch(ctx) // first: our own un-REGISTER is no kick
 	if !keepCalls {
 		for _, s := range p.sessionList() {
 			_ = p.Terminate(s.ID)
