@@ -23,6 +23,8 @@ type Config struct {
 	API     API     `yaml:"api"`
 	Relay   Relay   `yaml:"relay"`
 
+	Provisioning Provisioning `yaml:"provisioning"`
+
 	// File is the path the config was loaded from (empty after Parse).
 	File string `yaml:"-"`
 }
@@ -81,6 +83,24 @@ type Relay struct {
 	Token     string `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
 	CAFile    string `yaml:"ca_file"` // extra CA for the relay's certificate; "" = the system's
+}
+
+// Provisioning is where the phone fetches its configuration from, at boot
+// and on POST /v1/provision (config/provision): <url>/<mac>.yaml, else
+// <url>/deskphone.yaml, merged over this file. These keys themselves are
+// never taken from the server.
+type Provisioning struct {
+	URL      string `yaml:"url"`       // https://host[:port]/path/; "" = DHCP option 66 (DHCPFile), if any
+	CAFile   string `yaml:"ca_file"`   // extra CA for the server's certificate, besides the system's
+	DHCPFile string `yaml:"dhcp_file"` // where the DHCP client's hook writes option 66
+	Store    string `yaml:"store"`     // the last accepted provisioned file, for boots while the server is down
+	// MAC names the per-phone file, lower-case hex without separators
+	// after loading; "" = the MAC of the interface that routes to the server.
+	MAC string `yaml:"mac"`
+	// KeepLocal lists dotted keys (a section keeps all its keys) that the
+	// provisioned file may not override.
+	KeepLocal []string      `yaml:"keep_local"`
+	Timeout   time.Duration `yaml:"timeout"` // one fetch, both files
 }
 
 // Audio selects codecs, ports and the simulated board's sound.
@@ -180,5 +200,10 @@ func Default() *Config {
 			SessionIDHeader: "X-Session-Id",
 		},
 		API: API{Listen: "127.0.0.1:8080"},
+		Provisioning: Provisioning{
+			DHCPFile: "/run/deskphone/option66",
+			Store:    "/var/lib/deskphone/provisioned.yaml",
+			Timeout:  10 * time.Second,
+		},
 	}
 }
