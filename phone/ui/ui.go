@@ -29,6 +29,10 @@ type Front interface {
 // the phone's state on every render; it keeps only what is its own: the
 // digits being typed, the digits of this call, and the last notice.
 type UI struct {
+	// OnKey, when set before Run, is told of every key press (the metrics
+	// count them by key); it must not block.
+	OnKey func(hal.Key)
+
 	p     *phone.Phone
 	front Front
 	now   func() time.Time
@@ -60,6 +64,9 @@ func (u *UI) Run(ctx context.Context) {
 		case k, ok := <-u.front.Presses():
 			if !ok {
 				return
+			}
+			if u.OnKey != nil {
+				u.OnKey(k)
 			}
 			u.key(k)
 		case off, ok := <-hook:

@@ -712,3 +712,41 @@ func TestRestKeyDuringACall(t *testing.T) {
 	d.FarBye()
 	h.waitStatus("Rest Meal 00:*", hal.LEDBlink)
 }
+
+// OnKey hears every key press, status keys included, before it acts.
+func TestOnKey(t *testing.T) {
+	cfg := sigtest.Config("42000-42999", nil)
+	p, err := phone.NewWithCalls(cfg, nil, event.NewBus(), slog.New(slog.DiscardHandler), &sigtest.Calls{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := newFront(4, 20)
+	u := ui.New(p, fr)
+	heard := make(chan hal.Key, 8)
+	u.OnKey = func(k hal.Key) { heard <- k }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); u.Run(ctx) }()
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), wait)
+		defer ccancel()
+		_ = p.Close(cctx)
+		cancel()
+		<-done
+	})
+	want := []hal.Key{"5", hal.KeyFree, hal.KeyEnd}
+	for _, k := range want {
+		fr.presses <- k
+	}
+	deadline := time.After(wait)
+	for _, w := range want {
+		select {
+		case k := <-heard:
+			if k != w {
+				t.Fatalf("OnKey heard %q, want %q", k, w)
+			}
+		case <-deadline:
+			t.Fatalf("OnKey did not hear %q within %v", w, wait)
+		}
+	}
+}
