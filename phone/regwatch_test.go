@@ -10,7 +10,9 @@ import (
 
 func TestRegEventTakeover(t *testing.T) {
 	ours := sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 40262}
-	c := func(uri, state, ev string) sipua.RegContact { return sipua.RegContact{URI: uri, State: state, Event: ev} }
+	c := func(uri, state, ev string) sipua.RegContact {
+		return sipua.RegContact{URI: uri, State: state, Event: ev}
+	}
 	me, other := "sip:1001@127.0.0.1:40262", "sip:1001@127.0.0.1:34644"
 	cases := []struct {
 		name     string
