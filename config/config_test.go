@@ -90,7 +90,9 @@ func TestLoadExample(t *testing.T) {
 		},
 		Calls: Calls{RingTimeout: 30 * time.Second, AnswerTimeout: 60 * time.Second, MaxLines: 2,
 			Keepalive: 30 * time.Second, SessionIDHeader: "X-Session-Id"},
-		API:  API{Listen: "127.0.0.1:8080"},
+		API: API{Listen: "127.0.0.1:8080"},
+		Provisioning: Provisioning{DHCPFile: "/run/deskphone/option66", Store: "/var/lib/deskphone/provisioned.yaml",
+			KeepLocal: []string{"api.token"}, Timeout: 10 * time.Second},
 		File: "examples/phone.yaml",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -355,7 +357,7 @@ func TestProblems(t *testing.T) {
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},
-			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api, relay); did you mean board?"}},
+			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api, relay, provisioning); did you mean board?"}},
 		{"unknown key in sim", []string{"input: tone:1000", "input: tone:1000\n    Output: x.wav"},
 			[]string{"t.yaml:18: audio.sim.Output: unknown key (known: input, output); did you mean output?"}},
 		{"duplicate key", []string{"expires: 300", "expires: 300\n  expires: 600"},
@@ -386,7 +388,7 @@ func TestMultipleProblems(t *testing.T) {
 		"t.yaml:5: account.transport: 'sctp' is not supported; use udp or tcp",
 		"t.yaml:6: account.expires: expected a whole number, got a list",
 		"t.yaml:8: agent.user_id: missing; add user_id: under agent: (the agent's UserId, e.g. agent1001@example.com)",
-		"t.yaml:11: extra: unknown key (known: account, agent, board, audio, calls, api, relay); remove it or fix its spelling",
+		"t.yaml:11: extra: unknown key (known: account, agent, board, audio, calls, api, relay, provisioning); remove it or fix its spelling",
 		"t.yaml:13: audio.codecs: Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now",
 		"t.yaml:22: api.listen: 0.0.0.0:8080 is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1",
 	}

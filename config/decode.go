@@ -15,13 +15,48 @@ import (
 // type errors and unknown keys be reported together, and never panics.
 type decoder struct {
 	file     string
-	lines    map[string]int  // dotted key (and key[i] for list items) -> line
-	bad      map[string]bool // keys whose value could not be decoded
+	origins  Origins           // nodes merged in from other files (nil = none)
+	files    map[string]string // dotted key -> file, for keys from origins
+	lines    map[string]int    // dotted key (and key[i] for list items) -> line
+	bad      map[string]bool   // keys whose value could not be decoded
 	problems []Problem
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, lines: map[string]int{}, bad: map[string]bool{}}
+	return &decoder{file: file, files: map[string]string{}, lines: map[string]int{}, bad: map[string]bool{}}
+}
+
+// fileOf returns the file key (or its nearest ancestor present) came from.
+func (d *decoder) fileOf(key string) string {
+	for {
+		if _, ok := d.lines[key]; ok {
+			if f, ok := d.files[key]; ok {
+				return f
+			}
+			return d.file
+		}
+		i := strings.LastIndexByte(key, '.')
+		if i < 0 {
+			return d.file
+		}
+		key = key[:i]
+	}
+}
+
+// nodeFile returns the file node n came from.
+func (d *decoder) nodeFile(n *yaml.Node) string {
+	if f, ok := d.origins[n]; ok {
+		return f
+	}
+	return d.file
+}
+
+// at records that key is written at node n.
+func (d *decoder) at(key string, n *yaml.Node) {
+	d.lines[key] = n.Line
+	if f, ok := d.origins[n]; ok {
+		d.files[key] = f
+	}
 }
 
 var durationType = reflect.TypeFor[time.Duration]()
@@ -67,17 +102,22 @@ func (d *decoder) add(key, format string, args ...any) {
 	d.addAt(key, d.line(key), format, args...)
 }
 
+// addAt records a problem at line of the file key came from.
 func (d *decoder) addAt(key string, line int, format string, args ...any) {
+	d.addIn(d.fileOf(key), key, line, format, args...)
+}
+
+func (d *decoder) addIn(file, key string, line int, format string, args ...any) {
 	if d.failed(key) {
 		return
 	}
-	d.problems = append(d.problems, Problem{File: d.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
+	d.problems = append(d.problems, Problem{File: file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 // typeError records that key's value has the wrong shape and stops further
 // checks on it.
 func (d *decoder) typeError(key string, n *yaml.Node, format string, args ...any) {
-	d.addAt(key, n.Line, format, args...)
+	d.addIn(d.nodeFile(n), key, n.Line, format, args...)
 	d.bad[key] = true
 }
 
@@ -98,16 +138,16 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, prefix string) {
 	}
 	t := v.Type()
 	known := yamlKeys(t)
-	seen := map[string]int{}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		name := kn.Value
 		key := join(prefix, name)
 		if first, dup := seen[name]; dup {
-			d.addAt(key, kn.Line, "duplicate key (first at line %d); keep only one", first)
+			d.addIn(d.nodeFile(kn), key, kn.Line, "duplicate key (first at %s); keep only one", d.where(first, kn))
 			continue
 		}
-		seen[name] = kn.Line
+		seen[name] = kn
 		idx := fieldIndex(t, name)
 		if idx < 0 {
 			msg := fmt.Sprintf("unknown key (known: %s)", strings.Join(known, ", "))
@@ -116,10 +156,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, prefix string) {
 			} else {
 				msg += "; remove it or fix its spelling"
 			}
-			d.addAt(key, kn.Line, "%s", msg)
+			d.addIn(d.nodeFile(kn), key, kn.Line, "%s", msg)
 			continue
 		}
-		d.lines[key] = kn.Line
+		d.at(key, kn)
 		d.decodeValue(vn, v.Field(idx), key)
 	}
 }
@@ -189,7 +229,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, key string) {
 		for i, item := range n.Content {
 			ikey := fmt.Sprintf("%s[%d]", key, i)
 			item = resolve(item)
-			d.lines[ikey] = item.Line
+			d.at(ikey, item)
 			if item.Kind != yaml.ScalarNode || isNull(item) {
 				d.typeError(key, item, "item %d: expected a single name, got %s", i+1, describe(item))
 				return
@@ -200,6 +240,15 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, key string) {
 	default:
 		panic("config: unsupported field type " + v.Type().String()) // programming error in this package
 	}
+}
+
+// where names the line of first for a message about second: "line N", or
+// "FILE:N" when they come from different files.
+func (d *decoder) where(first, second *yaml.Node) string {
+	if f := d.nodeFile(first); f != d.nodeFile(second) {
+		return fmt.Sprintf("%s:%d", f, first.Line)
+	}
+	return fmt.Sprintf("line %d", first.Line)
 }
 
 // scalar returns n's text, or records a type error if n is a list or mapping.

@@ -5,11 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Load reads, parses and validates the config file at path. Relative paths
@@ -36,27 +32,11 @@ func Parse(data []byte, name string) (*Config, error) {
 }
 
 func parse(data []byte, name, dir string) (*Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{Problems: []Problem{syntaxProblem(data, name, err)}}
+	doc, err := ReadTree(data, name)
+	if err != nil {
+		return nil, err
 	}
-	var doc *yaml.Node
-	if len(root.Content) > 0 {
-		doc = root.Content[0]
-	}
-
-	d := newDecoder(name)
-	c := Default()
-	d.decodeStruct(doc, reflect.ValueOf(c).Elem(), "")
-	d.applyDefaults(c)
-	d.readSecrets(c, dir)
-	d.validate(c, dir)
-
-	if len(d.problems) > 0 {
-		slices.SortStableFunc(d.problems, func(a, b Problem) int { return a.Line - b.Line })
-		return nil, &Error{Problems: d.problems}
-	}
-	return c, nil
+	return ParseTree(doc, name, nil, dir)
 }
 
 // applyDefaults fills the defaults that depend on other values and

@@ -50,6 +50,7 @@ func (d *decoder) validate(c *Config, dir string) {
 		d.add("audio.dtmf_mode", "'%s' is not supported; use rfc4733, info or both", c.Audio.DTMFMode)
 	}
 	d.checkAPI(&c.API)
+	d.checkProvisioning(&c.Provisioning, dir)
 }
 
 // required reports a missing or empty required value and says what to add.
@@ -324,4 +325,86 @@ func (d *decoder) reported(key string) bool {
 		}
 	}
 	return false
+}
+
+// checkProvisioning checks where the configuration is fetched from
+// (config/provision) and normalises the MAC.
+func (d *decoder) checkProvisioning(p *Provisioning, dir string) {
+	if p.URL != "" {
+		if _, err := ProvisioningBase(p.URL); err != nil {
+			d.add("provisioning.url", "%v", err)
+		}
+	}
+	if p.CAFile != "" {
+		p.CAFile = resolvePath(dir, p.CAFile)
+		if _, err := os.Stat(p.CAFile); err != nil {
+			d.add("provisioning.ca_file", "cannot read %s (%v); give the PEM file of the CA that signed the provisioning server's certificate, or remove it to use the system's", p.CAFile, unwrapPath(err))
+		}
+	}
+	if p.DHCPFile != "" {
+		p.DHCPFile = resolvePath(dir, p.DHCPFile)
+	}
+	if strings.TrimSpace(p.Store) == "" {
+		d.add("provisioning.store", "is empty; give the file the provisioned configuration is kept in, e.g. /var/lib/deskphone/provisioned.yaml")
+	} else {
+		p.Store = resolvePath(dir, p.Store)
+	}
+	if p.MAC != "" {
+		mac, ok := normalMAC(p.MAC)
+		if !ok {
+			d.add("provisioning.mac", "'%s' is not a MAC address; write 12 hex digits, e.g. 0c1a2b3c4d5e or 0c:1a:2b:3c:4d:5e, or remove it to use the network interface's", p.MAC)
+		}
+		p.MAC = mac
+	}
+	for i, k := range p.KeepLocal {
+		line := d.line(fmt.Sprintf("provisioning.keep_local[%d]", i))
+		switch k = strings.TrimSpace(k); {
+		case k == "provisioning" || strings.HasPrefix(k, "provisioning."):
+			d.addAt("provisioning.keep_local", line, "item %d: %s is always kept local; remove it", i+1, k)
+		case !KnownKey(k):
+			d.addAt("provisioning.keep_local", line, "item %d: '%s' is not a configuration key; list dotted keys of config/examples/phone.yaml, e.g. api.token or account", i+1, k)
+		}
+		p.KeepLocal[i] = k
+	}
+	if p.Timeout <= 0 || p.Timeout > 5*time.Minute {
+		d.add("provisioning.timeout", "%v is out of range; use a duration up to 5m, e.g. 10s", p.Timeout)
+	}
+}
+
+// ProvisioningBase checks the address of a provisioning server and returns
+// it as a base URL ending in "/". A bare host[:port][/path] (as DHCP option
+// 66 often carries) means https://. Plain http:// is refused unless the host
+// is loopback: the files carry passwords.
+func ProvisioningBase(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s != "" && !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("'%s' is not a provisioning URL; write https://host[:port]/path/, e.g. https://prov.example.com/deskphone/", s)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return "", fmt.Errorf("%s would fetch the configuration, passwords included, in clear over the network; use https://", s)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", fmt.Errorf("%s: %s:// is not supported; serve the files over https://", s, u.Scheme)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u.String(), nil
+}
+
+// normalMAC returns mac as 12 lower-case hex digits, without separators.
+func normalMAC(mac string) (string, bool) {
+	m := strings.ToLower(strings.NewReplacer(":", "", "-", "", ".", "").Replace(strings.TrimSpace(mac)))
+	if len(m) != 12 {
+		return mac, false
+	}
+	for _, r := range m {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return mac, false
+		}
+	}
+	return m, true
 }
