@@ -41,7 +41,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "deskphone: -log-level %q: use debug, info, warn or error\n", *logLevel)
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	log := newLogger(os.Stderr, lvl) // with priorities under journald
 	if err := run(*cfgPath, *console, log); err != nil {
 		fmt.Fprintf(os.Stderr, "deskphone: %v\n", err)
 		os.Exit(1)
@@ -55,18 +55,11 @@ func run(cfgPath string, console bool, log *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d, err := start(ctx, cfg, log, nil)
-	if err != nil {
-		return err
+	s := newService(cfgPath, console, log, nil) // SIGHUP reloads cfgPath (service.go)
+	if console {
+		go readKeys(ctx, s.consoleBoard, os.Stdin, log)
 	}
-	log.Info("deskphone running", "board", d.board.Name(), "extension", cfg.Account.User, "registrar", cfg.Account.Registrar, "api", "http://"+d.apiAddr)
-	if console && d.panel != nil {
-		go printPanel(ctx, d.panel.board, os.Stdout)
-		go readKeys(ctx, d.panel.board, os.Stdin, log)
-	}
-	<-ctx.Done()
-	log.Info("shutting down: un-registering")
-	return d.close()
+	return s.run(ctx, cfg)
 }
 
 // device is one running phone: board, phone, front panel and control API.
@@ -201,9 +194,14 @@ func printPanel(ctx context.Context, b *sim.Board, w io.Writer) {
 // readKeys turns stdin into key presses: digits * # as typed, c = call,
 // e = end, m = mute, h = lift/replace the handset; the status keys f = free,
 // n = not ready, r = rest, a = after-call work.
-func readKeys(ctx context.Context, b *sim.Board, r io.Reader, log *slog.Logger) {
+// board is the current one (a reload replaces it).
+func readKeys(ctx context.Context, board func() *sim.Board, r io.Reader, log *slog.Logger) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() && ctx.Err() == nil {
+		b := board()
+		if b == nil {
+			continue
+		}
 		for _, ch := range strings.TrimSpace(sc.Text()) {
 			var err error
 			switch ch {
