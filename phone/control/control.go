@@ -68,6 +68,9 @@ type Options struct {
 	// so that a web page in the agent's browser cannot drive the phone
 	// (cross-site requests, DNS rebinding). "" skips these checks.
 	Listen string
+	// Metrics, when set, serves GET /metrics (Prometheus), behind the
+	// same token and checks as every other route.
+	Metrics http.Handler
 }
 
 // New builds the API without Host and Origin checks. token, when set, is
@@ -99,6 +102,9 @@ func NewServer(p *phone.Phone, o Options) *Server {
 	s.mux.HandleFunc("POST /v1/agent/online", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOnline()) })
 	s.mux.HandleFunc("POST /v1/agent/offline", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOffline()) })
 	s.mux.HandleFunc("GET /v1/events", s.events)
+	if o.Metrics != nil {
+		s.mux.Handle("GET /metrics", o.Metrics)
+	}
 	s.mux.HandleFunc("GET /v1/panel", s.getPanel)
 	s.mux.HandleFunc("POST /v1/panel/press", s.press)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
