@@ -27,10 +27,15 @@ import (
 	"deskphone/phone"
 	"deskphone/phone/control"
 	"deskphone/phone/event"
+	"deskphone/phone/metrics"
 	"deskphone/phone/ui"
+	"deskphone/tools/ctl"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "ctl" { // the control API's command-line client
+		os.Exit(ctl.Main(os.Args[2:]))
+	}
 	cfgPath := flag.String("config", "/etc/deskphone/phone.yaml", "configuration file (see config/examples/phone.yaml)")
 	console := flag.Bool("console", false, "sim board: print the panel when it changes and read keys from stdin")
 	logLevel := flag.String("log-level", "info", "debug, info, warn or error")
@@ -105,9 +110,13 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	d := &device{board: board, panel: panel, phone: p, apiAddr: ln.Addr().String(), stop: cancel}
-	go ui.New(p, board).Run(ctx)
+	m := metrics.New(p.Bus(), metrics.Options{Agent: p.AgentStatus().StatusInfo})
+	go m.Run(ctx)
+	front := ui.New(p, board)
+	front.OnKey = m.Key
+	go front.Run(ctx)
 	d.srv = &http.Server{
-		Handler:           control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr}),
+		Handler:           control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler()}),
 		ReadHeaderTimeout: control.ReadHeaderTimeout,
 		ReadTimeout:       control.ReadTimeout,
 		WriteTimeout:      control.WriteTimeout, // GET /v1/events clears it for its stream
