@@ -62,7 +62,13 @@ func run(cfgPath string, console bool, log *slog.Logger) error {
 	defer stop()
 	s := newService(cfgPath, console, log, nil) // SIGHUP reloads cfgPath (service.go)
 	if console {
-		go readKeys(ctx, s.consoleBoard, os.Stdin, log)
+		go func() { // end of stdin (Ctrl-D, a closed pipe) stops the phone
+			readKeys(ctx, s.consoleBoard, os.Stdin, log)
+			if ctx.Err() == nil {
+				log.Info("stdin closed: stopping")
+				stop()
+			}
+		}()
 	}
 	return s.run(ctx, cfg)
 }
