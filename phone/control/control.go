@@ -5,7 +5,6 @@ package control
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 
 	"deskphone/phone"
 	"deskphone/phone/event"
+	"deskphone/phone/history"
+	"deskphone/phone/logtail"
 )
 
 // Panel is the simulated board's front panel (nil on real hardware).
@@ -53,6 +54,7 @@ type Server struct {
 	token string
 	local bool // listens on loopback: Host and Origin are checked
 	mux   *http.ServeMux
+	extras
 }
 
 // Options configure NewServer.
@@ -71,6 +73,11 @@ type Options struct {
 	// Metrics, when set, serves GET /metrics (Prometheus), behind the
 	// same token and checks as every other route.
 	Metrics http.Handler
+	// History, Logs and ConfigFile back GET /v1/history, GET /v1/logs and
+	// GET/PUT /v1/config (extra.go); each route answers 404 without.
+	History    *history.Recorder
+	Logs       *logtail.Ring
+	ConfigFile string
 }
 
 // New builds the API without Host and Origin checks. token, when set, is
@@ -102,6 +109,7 @@ func NewServer(p *phone.Phone, o Options) *Server {
 	s.mux.HandleFunc("POST /v1/agent/online", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOnline()) })
 	s.mux.HandleFunc("POST /v1/agent/offline", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOffline()) })
 	s.mux.HandleFunc("GET /v1/events", s.events)
+	s.routeExtras(o) // the web page, history, logs, config
 	if o.Metrics != nil {
 		s.mux.Handle("GET /metrics", o.Metrics)
 	}
@@ -117,14 +125,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.local && !s.sameMachine(w, r) {
 		return
 	}
-	if s.token != "" {
-		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		got = strings.TrimLeft(got, " ")
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="deskphone"`)
-			writeError(w, http.StatusUnauthorized, ErrAPIToken, "control API: missing or wrong bearer token: send 'Authorization: Bearer <api.token>' (this is not a SIP 401)")
-			return
-		}
+	if s.token != "" && !s.authorized(w, r) { // bearer token or the page's cookie (extra.go)
+		return
 	}
 	if r.ContentLength > MaxBody {
 		tooLarge(w)
