@@ -27,6 +27,8 @@ import (
 	"deskphone/phone"
 	"deskphone/phone/control"
 	"deskphone/phone/event"
+	"deskphone/phone/history"
+	"deskphone/phone/logtail"
 	"deskphone/phone/metrics"
 	"deskphone/phone/ui"
 	"deskphone/tools/ctl"
@@ -47,6 +49,8 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(os.Stderr, lvl) // with priorities under journald
+	// Keep the last lines for GET /v1/logs and the web page.
+	log = slog.New(logtail.Wrap(log.Handler(), logtail.NewRing(logtail.DefaultLines)))
 	if err := run(*cfgPath, *console, log); err != nil {
 		fmt.Fprintf(os.Stderr, "deskphone: %v\n", err)
 		os.Exit(1)
@@ -81,6 +85,7 @@ type device struct {
 	srv     *http.Server
 	apiAddr string
 	stop    context.CancelFunc
+	history func() // stops the call history recorder
 }
 
 // start brings the phone up and logs in in the background.
@@ -121,8 +126,11 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	front := ui.New(p, board)
 	front.OnKey = m.Key
 	go front.Run(ctx)
+	hist := history.New(history.DefaultSize) // GET /v1/history
+	d.history = hist.Follow(p.Bus())
 	d.srv = &http.Server{
-		Handler:           control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler()}),
+		Handler: control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler(),
+			History: hist, Logs: logtail.RingOf(log), ConfigFile: cfg.File}),
 		ReadHeaderTimeout: control.ReadHeaderTimeout,
 		ReadTimeout:       control.ReadTimeout,
 		WriteTimeout:      control.WriteTimeout, // GET /v1/events clears it for its stream
@@ -150,6 +158,7 @@ func (d *device) close() error {
 	err := d.phone.Close(ctx)
 	d.stop()
 	_ = d.srv.Close() // also ends open event streams
+	d.history()
 	return errors.Join(err, d.board.Close())
 }
 

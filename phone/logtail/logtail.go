@@ -11,6 +11,9 @@ import (
 	"sync"
 )
 
+// DefaultLines is how many lines the firmware keeps.
+const DefaultLines = 1000
+
 // MaxLine bounds one kept line, so a huge attribute cannot hold much memory.
 const MaxLine = 2048
 
@@ -61,17 +64,27 @@ func (r *Ring) Last(n int) []string {
 	return out
 }
 
+// RingOf returns the ring that l's handler keeps lines in, or nil if its
+// handler is not one of Wrap's.
+func RingOf(l *slog.Logger) *Ring {
+	if h, ok := l.Handler().(*Handler); ok {
+		return h.ring
+	}
+	return nil
+}
+
 // Handler sends each record to the wrapped handler and a text rendering of
 // it to a Ring.
 type Handler struct {
 	next slog.Handler
-	text slog.Handler // writes into the ring
+	text slog.Handler // writes into ring
+	ring *Ring
 }
 
 // Wrap returns a handler that logs to next and keeps a copy of each record
 // that next takes in ring. The ring sees the records next is enabled for.
 func Wrap(next slog.Handler, ring *Ring) *Handler {
-	return &Handler{next: next, text: slog.NewTextHandler(ring, &slog.HandlerOptions{Level: slog.LevelDebug})}
+	return &Handler{next: next, text: slog.NewTextHandler(ring, &slog.HandlerOptions{Level: slog.LevelDebug}), ring: ring}
 }
 
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
@@ -82,9 +95,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &Handler{next: h.next.WithAttrs(as), text: h.text.WithAttrs(as)}
+	return &Handler{next: h.next.WithAttrs(as), text: h.text.WithAttrs(as), ring: h.ring}
 }
 
 func (h *Handler) WithGroup(name string) slog.Handler {
-	return &Handler{next: h.next.WithGroup(name), text: h.text.WithGroup(name)}
+	return &Handler{next: h.next.WithGroup(name), text: h.text.WithGroup(name), ring: h.ring}
 }

@@ -51,6 +51,9 @@ func TestWrapLogsToBoth(t *testing.T) {
 	log.Debug("hidden")
 	log.With("call", "abc").WithGroup("sip").Info("ringing", "code", 180)
 	log.Warn("lost", "attempt", 2)
+	if RingOf(log.With("a", 1)) != ring || RingOf(slog.Default()) != nil {
+		t.Fatal("RingOf does not find the wrapped logger's ring")
+	}
 	got := ring.Last(10)
 	if len(got) != 2 {
 		t.Fatalf("ring has %q, want the info and warn lines only (the debug one is below the handler's level)", got)
