@@ -73,6 +73,9 @@ type Options struct {
 	// Metrics, when set, serves GET /metrics (Prometheus), behind the
 	// same token and checks as every other route.
 	Metrics http.Handler
+	// Provision, when set, serves POST /v1/provision (config/provision):
+	// fetch the configuration now; it applies at the next restart.
+	Provision http.Handler
 	// History, Logs and ConfigFile back GET /v1/history, GET /v1/logs and
 	// GET/PUT /v1/config (extra.go); each route answers 404 without.
 	History    *history.Recorder
@@ -112,6 +115,9 @@ func NewServer(p *phone.Phone, o Options) *Server {
 	s.routeExtras(o) // the web page, history, logs, config
 	if o.Metrics != nil {
 		s.mux.Handle("GET /metrics", o.Metrics)
+	}
+	if o.Provision != nil {
+		s.mux.Handle("POST /v1/provision", o.Provision)
 	}
 	s.mux.HandleFunc("GET /v1/panel", s.getPanel)
 	s.mux.HandleFunc("POST /v1/panel/press", s.press)
