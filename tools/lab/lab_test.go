@@ -2,7 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -88,5 +92,48 @@ func TestLabRunsCommandAndPassesExitCode(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", m[1], time.Second); err == nil {
 		c.Close()
 		t.Fatalf("Kamailio still listens on %s after the lab exited", m[1])
+	}
+}
+
+// With -socket the lab serves the phone's API (here a stand-in) on a UNIX
+// socket while the command runs, and removes it after.
+func TestLabServesTheAPISocket(t *testing.T) {
+	labkit.Require(t)
+	api := httptest.NewServer(echoAPI)
+	defer api.Close()
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdinR.Close()
+	var out lockedBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run([]string{"-dir", t.TempDir(), "-api", api.Listener.Addr().String(), "-socket", sock, "--", "sh", "-c", "cat >/dev/null"},
+			stdinR, &out, &out)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "socket "+sock) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the lab never announced its socket; output:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	viaSocket := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	roundTrip(t, viaSocket, "http://127.0.0.1:8080", `{"to":"1002"}`)
+	stdinW.Close()
+	select {
+	case c := <-code:
+		if c != 0 {
+			t.Fatalf("exit %d; output:\n%s", c, out.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the lab did not end with its command")
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket %s is left after the lab: %v", sock, err)
 	}
 }
