@@ -21,6 +21,7 @@ import (
 
 	"deskphone/boards"
 	"deskphone/config"
+	"deskphone/config/provision"
 	"deskphone/hal"
 	"deskphone/hal/sim"
 	"deskphone/hal/wav"
@@ -58,7 +59,7 @@ func main() {
 }
 
 func run(cfgPath string, console bool, log *slog.Logger) error {
-	cfg, err := config.Load(cfgPath)
+	cfg, err := provision.Load(context.Background(), cfgPath, log) // from provisioning.url or DHCP option 66, if set
 	if err != nil {
 		return err
 	}
@@ -91,6 +92,7 @@ type device struct {
 // start brings the phone up and logs in in the background.
 // bus may be nil; tests pass theirs to see events from the first one.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event.Bus) (*device, error) {
+	prov := provision.New(cfg, log) // POST /v1/provision; before account.provision changes cfg
 	pctx, pcancel := context.WithTimeout(ctx, 15*time.Second)
 	err := phone.Provision(pctx, cfg, log) // account.provision: relay
 	pcancel()
@@ -129,7 +131,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	hist := history.New(history.DefaultSize) // GET /v1/history
 	d.history = hist.Follow(p.Bus())
 	d.srv = &http.Server{
-		Handler: control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler(),
+		Handler: control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler(), Provision: prov,
 			History: hist, Logs: logtail.RingOf(log), ConfigFile: cfg.File}),
 		ReadHeaderTimeout: control.ReadHeaderTimeout,
 		ReadTimeout:       control.ReadTimeout,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"deskphone/config"
+	"deskphone/config/provision"
 	"deskphone/hal/sim"
 	"deskphone/hal/wav"
 	"deskphone/phone/event"
@@ -148,7 +149,7 @@ func (s *service) consoleBoard() *sim.Board {
 // a phone that cannot be brought back at all.
 func (s *service) reload(ctx context.Context) error {
 	s.log.Info("reload: reading the configuration again", "config", s.path)
-	cfg, err := config.Load(s.path)
+	cfg, err := provision.Load(ctx, s.path, s.log) // fetched again when provisioning is on
 	if err != nil {
 		s.log.Error("reload: configuration not applied; the phone keeps its current one", "config", s.path, "error", err)
 		notifyStatus(s.log, "reload failed: %s has errors (see the log); running with the previous configuration", s.path)
