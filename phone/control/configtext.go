@@ -38,13 +38,15 @@ func isSecretKey(k string) bool {
 // secrets calls f with the dotted key and value node of each secret scalar
 // in the document n (through aliases, each node once).
 func secrets(n *yaml.Node, f func(key string, v *yaml.Node)) {
-	seen := map[*yaml.Node]bool{}
+	seen := map[*yaml.Node]bool{} // containers walked, secrets reported
 	var walk func(n *yaml.Node, prefix string)
 	walk = func(n *yaml.Node, prefix string) {
 		if n == nil || seen[n] {
 			return
 		}
-		seen[n] = true
+		if n.Kind != yaml.ScalarNode {
+			seen[n] = true
+		}
 		switch n.Kind {
 		case yaml.DocumentNode, yaml.SequenceNode:
 			for _, c := range n.Content {
@@ -177,6 +179,12 @@ func unmaskSecrets(text, old, name string) (string, []string) {
 		}
 		line := []rune(lines[v.Line-1])
 		at := v.Column - 1
+		if v.Anchor != "" && at >= 0 && at < len(line) && line[at] == '&' { // "&name value"
+			at += 1 + len([]rune(v.Anchor))
+			for at < len(line) && line[at] == ' ' {
+				at++
+			}
+		}
 		for _, q := range []string{`"`, `'`} {
 			tok := []rune(q + secretMask + q)
 			if at >= 0 && at+len(tok) <= len(line) && string(line[at:at+len(tok)]) == string(tok) {
