@@ -240,3 +240,21 @@ func (p *Provisioner) Fetch(ctx context.Context) (Result, error) {
 	p.log.Info("configuration provisioned on demand", "from", name, "changed", r.Changed, "stored", r.Stored)
 	return r, nil
 }
+
+// Check validates the local file at path as the phone would run it without
+// fetching: merged with the stored provisioned file when provisioning is on
+// and one is stored, else alone. For editors of the local file (a file that
+// leaves the password to the server is complete only with it).
+func Check(path string) (*config.Config, error) {
+	l, err := readLocal(path)
+	if err != nil {
+		return nil, err
+	}
+	if l.base != "" || l.dhcpErr != nil {
+		if data, err := os.ReadFile(l.prov.Store); err == nil {
+			cfg, _, err := l.build(data, l.prov.Store)
+			return cfg, err
+		}
+	}
+	return config.Load(path)
+}

@@ -557,3 +557,19 @@ func TestRouteMACLoopback(t *testing.T) {
 		t.Errorf("routeMAC(127.0.0.1) = %v; want 'has no MAC address'", err)
 	}
 }
+
+// Check validates a local file with the stored provisioned one, offline.
+func TestCheck(t *testing.T) {
+	ca := newCA(t)
+	srv := newServer(t, ca.leaf(t, "127.0.0.1"), map[string]string{testMAC + ".yaml": macFile})
+	p := newPhone(t, srv.base(), ca.pem, "")
+	if _, err := Check(p.path); err == nil || !strings.Contains(err.Error(), "account.password: missing") {
+		t.Errorf("Check with nothing stored: %v; want the local file's missing password", err)
+	}
+	load(t, p, quiet())
+	srv.Close()
+	cfg, err := Check(p.path)
+	if err != nil || cfg.Account.Password != "pw-mac" {
+		t.Errorf("Check with the stored file: %v; want it valid with the stored password", err)
+	}
+}
