@@ -10,7 +10,7 @@ NETNS   := unshare -n -- bash -c
 # Inside the namespace there is no network: modules must already be cached.
 OFFLINE := GOFLAGS=-mod=mod GOPROXY=off
 
-.PHONY: all deps modules build run test vet bench clean
+.PHONY: all deps modules build run test vet bench deb clean
 
 all: build
 
@@ -45,5 +45,21 @@ test: deps modules vet
 bench: modules
 	$(GO) test -run '^$$' -bench . -benchmem ./phone/media/ ./hal/...
 
+# Debian packages for amd64, arm64 and armhf in dist/ (tools/deb, with nfpm;
+# README: installing). The firmware needs no cgo today, so CGO_ENABLED=0
+# cross-builds need no C toolchain. cgo builds (Opus, ALSA, later) will use
+# Debian's crossbuild toolchains: gcc-aarch64-linux-gnu (CC=aarch64-linux-gnu-gcc)
+# and gcc-arm-linux-gnueabihf (CC=arm-linux-gnueabihf-gcc) with the :arm64 and
+# :armhf -dev packages (see /work/shared/notes/platform.md). armhf is ARMv7.
+DEB_VERSION ?= 0.1.0
+DEB_ARCHS   := amd64 arm64 armhf
+GOARCH_amd64 := GOARCH=amd64
+GOARCH_arm64 := GOARCH=arm64
+GOARCH_armhf := GOARCH=arm GOARM=7
+deb: $(DEB_ARCHS:%=deb-%)
+deb-%: modules
+	CGO_ENABLED=0 GOOS=linux $(GOARCH_$*) $(GO) build -trimpath -ldflags='-s -w' -o dist/$*/deskphone ./firmware
+	$(GO) run ./tools/deb -arch $* -bin dist/$*/deskphone -version $(DEB_VERSION) -out dist
+
 clean:
-	rm -rf bin run
+	rm -rf bin run dist
