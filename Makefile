@@ -28,10 +28,16 @@ build: modules
 	$(GO) build -o $(BIN) ./firmware
 
 # The phone on the simulated board, registered to a local lab (Kamailio +
-# a baresip far end). Type digits then c to call, e to hang up, h for hook.
+# a baresip far end). Type digits then c to call, e to hang up, h for hook;
+# Ctrl-D or Ctrl-C ends it all. The API (127.0.0.1:8080 in the namespace)
+# reaches the host through run/lab/api.sock (UNIX socket paths cross network
+# namespaces): `lab host` serves it on 127.0.0.1:$(API_PORT) or the next free port.
+API_PORT ?= 8080
 run: deps build
-	@mkdir -p run
-	$(NETNS) 'ip link set lo up && $(OFFLINE) $(GO) run ./tools/lab -dir run/lab -- $(BIN) -config run/lab/phone.yaml -console'
+	@mkdir -p run/lab
+	$(GO) build -o bin/lab ./tools/lab
+	@bin/lab host -port $(API_PORT) -socket run/lab/api.sock -- \
+	  $(NETNS) 'ip link set lo up && exec bin/lab -dir run/lab -socket run/lab/api.sock -- $(BIN) -config run/lab/phone.yaml -console'
 
 vet: modules
 	$(GO) vet ./...
