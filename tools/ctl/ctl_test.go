@@ -499,6 +499,17 @@ func TestLogsOnOldFirmware(t *testing.T) {
 	}
 }
 
+func TestLogsNotKept(t *testing.T) {
+	f := newFakeAPI(t)
+	f.mux.HandleFunc("GET /v1/logs", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 404, map[string]any{"code": 404, "message": "this phone keeps no log tail"})
+	})
+	code, _, errs := ctl(t, f, nil, "logs")
+	if code != 1 || errs != "deskphone ctl: this phone keeps no log tail (code 404, HTTP 404)\n" {
+		t.Fatalf("exit %d, stderr %q; want the phone's own reason", code, errs)
+	}
+}
+
 func TestNewLines(t *testing.T) {
 	cases := []struct {
 		prev, next, fresh []string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -62,7 +63,9 @@ func (c *cli) logs(ctx context.Context, args []string) int {
 // fetchLogs asks for the newest n lines.
 func (c *cli) fetchLogs(ctx context.Context, n int) ([]string, error) {
 	raw, err := c.api.do(ctx, http.MethodGet, fmt.Sprintf("/v1/logs?n=%d", n), nil)
-	if e, ok := errors.AsType[*APIError](err); ok && e.HTTPStatus == http.StatusNotFound {
+	// A firmware from before GET /v1/logs answers its catch-all 404; a 404
+	// of the route itself (no log kept) is shown as the phone says it.
+	if e, ok := errors.AsType[*APIError](err); ok && e.HTTPStatus == http.StatusNotFound && strings.HasPrefix(e.Message, "no such endpoint") {
 		return nil, fmt.Errorf("this phone's firmware has no GET /v1/logs (it answered: %s): update the firmware, or read its log where it runs (journalctl -u deskphone, or the terminal of `make run`)", e.Message)
 	}
 	if err != nil {
