@@ -92,6 +92,11 @@ type device struct {
 // start brings the phone up and logs in in the background.
 // bus may be nil; tests pass theirs to see events from the first one.
 func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event.Bus) (*device, error) {
+	ring := logtail.RingOf(log) // main installs it; a caller without one gets one here
+	if ring == nil {
+		ring = logtail.NewRing(logtail.DefaultLines)
+		log = slog.New(logtail.Wrap(log.Handler(), ring))
+	}
 	prov := provision.New(cfg, log) // POST /v1/provision; before account.provision changes cfg
 	pctx, pcancel := context.WithTimeout(ctx, 15*time.Second)
 	err := phone.Provision(pctx, cfg, log) // account.provision: relay
@@ -132,7 +137,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	d.history = hist.Follow(p.Bus())
 	d.srv = &http.Server{
 		Handler: control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler(), Provision: prov,
-			History: hist, Logs: logtail.RingOf(log), ConfigFile: cfg.File}),
+			History: hist, Logs: ring, ConfigFile: cfg.File}),
 		ReadHeaderTimeout: control.ReadHeaderTimeout,
 		ReadTimeout:       control.ReadTimeout,
 		WriteTimeout:      control.WriteTimeout, // GET /v1/events clears it for its stream

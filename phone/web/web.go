@@ -82,7 +82,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Only the page's own files run; no other site may frame it.
 	hd.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
+	// Not no-referrer: with it, Chromium sends "Origin: null" on the form's
+	// POST, which the API's loopback Origin check refuses.
+	hd.Set("Referrer-Policy", "same-origin")
 	h.mux.ServeHTTP(w, r)
 }
 

@@ -203,14 +203,34 @@ async function saveConfig(ev) {
     const list = el("ul", undefined, "problems");
     for (const p of (e.data && e.data.problems) || []) list.append(el("li", p));
     out.replaceChildren(el("p", list.childElementCount ? "Not saved: the file has problems." : e.message, "bad"), list);
+    const m = /^[^:]*:(\d+):/.exec((e.data && e.data.problems && e.data.problems[0]) || "");
+    if (m) showLine(+m[1]);
   }
+}
+
+// showLine selects line n (from 1) of the settings text and scrolls to it.
+function showLine(n) {
+  const ta = $("#config-text");
+  const lines = ta.value.split("\n");
+  if (n < 1 || n > lines.length) return;
+  const start = lines.slice(0, n - 1).reduce((a, l) => a + l.length + 1, 0);
+  ta.focus({ preventScroll: true });
+  ta.setSelectionRange(start, start + lines[n - 1].length);
+  const lh = parseFloat(getComputedStyle(ta).lineHeight) || 16;
+  ta.scrollTop = Math.max(0, (n - 4) * lh);
 }
 
 // --------------------------------------------------------------------- log
 
 async function loadLogs() {
-  const l = await api("GET", "/v1/logs?n=200");
   const pre = $("#log-lines");
+  let l;
+  try {
+    l = await api("GET", "/v1/logs?n=200");
+  } catch (e) {
+    pre.textContent = e.message;
+    return;
+  }
   const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
   pre.textContent = (l.lines || []).join("\n");
   if (atEnd) pre.scrollTop = pre.scrollHeight;
