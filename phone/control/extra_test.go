@@ -223,9 +223,13 @@ func TestLogs(t *testing.T) {
 	if len(got.Lines) != 2 || !strings.Contains(got.Lines[1], "i=249") {
 		t.Fatalf("n=2: %q", got.Lines)
 	}
-	for _, n := range []string{"0", "-1", "abc", "301"} {
+	h.ok("GET", "/v1/logs?n=100000", "", &got)
+	if len(got.Lines) != 250 {
+		t.Fatalf("n over the ring's size: %d lines, want all 250 kept", len(got.Lines))
+	}
+	for _, n := range []string{"0", "-1", "abc", "1e3"} {
 		e := h.fails("GET", "/v1/logs?n="+n, "", 400, 400)
-		if !strings.Contains(e.Message, "1 to 300") {
+		if !strings.Contains(e.Message, "positive number") || !strings.Contains(e.Message, "last 300 lines") {
 			t.Errorf("n=%s: %q does not say what n may be", n, e.Message)
 		}
 	}
