@@ -373,10 +373,13 @@ func (d *dialog) handleRequest(req *sip.Request, tx sip.ServerTransaction) {
 			respond(415, "Unsupported Media Type", nil, sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
 			return
 		}
-		respond(200, "OK", nil)
+		// The digit first, then the 200: the sender waits for the 200
+		// before its next INFO, whose handler runs on another goroutine,
+		// so this keeps the digits in order.
 		if ok && h != nil {
 			h.OnDTMF(digit)
 		}
+		respond(200, "OK", nil)
 	case sip.REFER:
 		d.handleRefer(req, respond, h)
 	case sip.NOTIFY:
