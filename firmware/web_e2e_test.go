@@ -190,6 +190,10 @@ func TestWebPage(t *testing.T) {
 	const token = "web-e2e-t0ken-0123456789"
 	u, cfgPath := webPhone(t, kam, token)
 	u.registered()
+	old, _ := filepath.Glob(filepath.Join(screenshotDir, "*.png"))
+	for _, f := range old { // this run's screenshots only
+		_ = os.Remove(f)
+	}
 	p := openBrowser(t, u.api)
 
 	// 1. Log in with the token: the page sends to the form first.
