@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"deskphone/config"
+	"deskphone/config/provision"
 )
 
 // secretMask stands for a secret in GET /v1/config's text. Sent back
@@ -256,15 +257,18 @@ func saveConfig(path, text string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot write the new configuration: %w", err)
 	}
-	// Load, not Parse: relative paths in the file (password_file, …) are
-	// checked against the file's own directory, as the phone will at boot.
-	if _, err := config.Load(tmp); err != nil {
+	// Checked as at boot: relative paths (password_file, …) against the
+	// file's own directory, merged with the stored provisioned file, so a
+	// file that leaves the password to the provisioning server is valid.
+	if _, err := provision.Check(tmp); err != nil {
 		var cerr *config.Error
 		if !errors.As(err, &cerr) {
 			return nil, err
 		}
 		for _, p := range cerr.Problems {
-			p.File = name
+			if p.File == tmp {
+				p.File = name
+			}
 			problems = append(problems, p.String())
 		}
 		return problems, nil

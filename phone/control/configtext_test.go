@@ -1,6 +1,9 @@
 package control
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -50,5 +53,42 @@ func TestMaskSecrets(t *testing.T) {
 	}
 	if got := maskSecrets("api:\n  token_file: /etc/t\n"); got != "api:\n  token_file: /etc/t\n" {
 		t.Errorf("a *_file path was masked: %q", got)
+	}
+}
+
+// A file that leaves the password to the provisioning server is valid
+// when the stored provisioned file gives it, as at boot.
+func TestSaveConfigWithProvisionedPassword(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "provisioned.yaml")
+	if err := os.WriteFile(store, []byte("account:\n  password: from-the-server\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	local := fmt.Sprintf(`account:
+  registrar: 127.0.0.1:5060
+  user: "1001"
+agent:
+  sdk_app_id: 1400000001
+  user_id: a@example.com
+provisioning:
+  url: https://prov.example.com/deskphone/
+  store: %s
+`, store)
+	path := filepath.Join(dir, "phone.yaml")
+	if err := os.WriteFile(path, []byte(local), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := saveConfig(path, strings.Replace(local, `user: "1001"`, `user: "1002"`, 1))
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("saving a provisioned config: %v %q", err, problems)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), `"1002"`) {
+		t.Errorf("the file was not saved:\n%s", data)
+	}
+	// Without the stored file the password is missing, and the message says so.
+	_ = os.Remove(store)
+	problems, err = saveConfig(path, local)
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "phone.yaml") || !strings.Contains(problems[0], "account.password") {
+		t.Fatalf("no stored password: %v %q", err, problems)
 	}
 }
