@@ -12,11 +12,11 @@ NETNS   := unshare -n -- bash -c
 # Inside the namespace there is no network: modules must already be cached.
 OFFLINE := GOFLAGS=-mod=mod GOPROXY=off
 
-.PHONY: all deps modules build run test vet bench deb clean
+.PHONY: all deps modules build run test vet lint lint-tool bench deb clean
 
 all: build
 
-deps:
+deps: lint-tool
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -43,6 +43,19 @@ run: deps build
 
 vet: modules
 	$(GO) vet ./...
+
+# golangci-lint, pinned, in a project-local dir (.golangci.yml: the linters and
+# why each exclusion is there). Installed once; again only if the version differs.
+GOLANGCI_LINT_VERSION := 2.15.0
+GOLANGCI_LINT := bin/tools/golangci-lint
+lint-tool:
+	@if [ "$$($(GOLANGCI_LINT) version --short 2>/dev/null)" != "$(GOLANGCI_LINT_VERSION)" ]; then \
+	  echo "installing golangci-lint v$(GOLANGCI_LINT_VERSION) into bin/tools"; \
+	  GOBIN=$(CURDIR)/bin/tools $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$(GOLANGCI_LINT_VERSION); \
+	fi
+
+lint: lint-tool modules
+	$(GOLANGCI_LINT) run ./...
 
 # Everything: vet, unit tests and the end-to-end tests against real
 # Kamailio and baresip, all with the race detector.
