@@ -23,6 +23,16 @@ const (
 	KeyACW      Key = "acw"      // after-call work; during a wrap-up: end it
 )
 
+// Function keys, on boards that have them.
+const (
+	KeyHold     Key = "hold"
+	KeyTransfer Key = "transfer"
+	KeySpeaker  Key = "speaker" // hands-free on/off
+	KeyHeadset  Key = "headset" // audio route to the headset
+	KeyVolUp    Key = "volup"
+	KeyVolDown  Key = "voldown"
+)
+
 // IsDigit reports whether k is a dialling key (0-9, *, #).
 func (k Key) IsDigit() bool {
 	return len(k) == 1 && (k[0] >= '0' && k[0] <= '9' || k[0] == '*' || k[0] == '#')
