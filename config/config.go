@@ -21,6 +21,7 @@ type Config struct {
 	Audio   Audio   `yaml:"audio"`
 	Calls   Calls   `yaml:"calls"`
 	API     API     `yaml:"api"`
+	Console Console `yaml:"console"`
 	Relay   Relay   `yaml:"relay"`
 
 	Provisioning Provisioning `yaml:"provisioning"`
@@ -164,6 +165,14 @@ type API struct {
 	TokenFile string `yaml:"token_file"`
 }
 
+// Console is the serial console (phone/console): a line protocol that test
+// rigs (tools/hil) and technicians use to press keys and read the panel,
+// state and events. Off unless Serial is set.
+type Console struct {
+	Serial string `yaml:"serial"` // the serial device, e.g. /dev/ttyAMA0; "" = off
+	Baud   int    `yaml:"baud"`   // line speed, 8N1
+}
+
 // Default returns a config holding every default. The required values
 // (registrar, user, password, agent identity) are left empty.
 func Default() *Config {
@@ -199,7 +208,8 @@ func Default() *Config {
 			Keepalive:       30 * time.Second,
 			SessionIDHeader: "X-Session-Id",
 		},
-		API: API{Listen: "127.0.0.1:8080"},
+		API:     API{Listen: "127.0.0.1:8080"},
+		Console: Console{Baud: 115200},
 		Provisioning: Provisioning{
 			DHCPFile: "/run/deskphone/option66",
 			Store:    "/var/lib/deskphone/provisioned.yaml",

@@ -90,7 +90,8 @@ func TestLoadExample(t *testing.T) {
 		},
 		Calls: Calls{RingTimeout: 30 * time.Second, AnswerTimeout: 60 * time.Second, MaxLines: 2,
 			Keepalive: 30 * time.Second, SessionIDHeader: "X-Session-Id"},
-		API: API{Listen: "127.0.0.1:8080"},
+		API:     API{Listen: "127.0.0.1:8080"},
+		Console: Console{Baud: 115200},
 		Provisioning: Provisioning{DHCPFile: "/run/deskphone/option66", Store: "/var/lib/deskphone/provisioned.yaml",
 			KeepLocal: []string{"api.token"}, Timeout: 10 * time.Second},
 		File: "examples/phone.yaml",
@@ -315,6 +316,11 @@ func TestProblems(t *testing.T) {
 			[]string{"t.yaml:19: calls.ring_timeout: '30' has no unit; write e.g. 30s"}},
 		{"duration text", []string{"ring_timeout: 30s", "ring_timeout: soon"},
 			[]string{"t.yaml:19: calls.ring_timeout: 'soon' is not a duration; write e.g. 30s, 2m or 1m30s"}},
+		// console
+		{"console baud", []string{"127.0.0.1:8080\n", "127.0.0.1:8080\nconsole:\n  serial: /dev/ttyAMA0\n  baud: 115201\n"},
+			[]string{"t.yaml:25: console.baud: 115201 is not a serial line speed; use one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000 (115200 is usual)"}},
+		{"console device", []string{"127.0.0.1:8080\n", "127.0.0.1:8080\nconsole:\n  serial: ttyAMA0\n"},
+			[]string{"t.yaml:24: console.serial: 'ttyAMA0' is not a device path; give the serial port's path, e.g. /dev/ttyAMA0 or /dev/ttyUSB0, or remove it to turn the console off"}},
 		// api
 		{"api on the network", []string{"127.0.0.1:8080", "0.0.0.0:8080"},
 			[]string{"t.yaml:22: api.listen: 0.0.0.0:8080 is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1"}},
@@ -357,7 +363,7 @@ func TestProblems(t *testing.T) {
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},
-			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api, relay, provisioning); did you mean board?"}},
+			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api, console, relay, provisioning); did you mean board?"}},
 		{"unknown key in sim", []string{"input: tone:1000", "input: tone:1000\n    Output: x.wav"},
 			[]string{"t.yaml:18: audio.sim.Output: unknown key (known: input, output); did you mean output?"}},
 		{"duplicate key", []string{"expires: 300", "expires: 300\n  expires: 600"},
@@ -388,7 +394,7 @@ func TestMultipleProblems(t *testing.T) {
 		"t.yaml:5: account.transport: 'sctp' is not supported; use udp or tcp",
 		"t.yaml:6: account.expires: expected a whole number, got a list",
 		"t.yaml:8: agent.user_id: missing; add user_id: under agent: (the agent's UserId, e.g. agent1001@example.com)",
-		"t.yaml:11: extra: unknown key (known: account, agent, board, audio, calls, api, relay, provisioning); remove it or fix its spelling",
+		"t.yaml:11: extra: unknown key (known: account, agent, board, audio, calls, api, console, relay, provisioning); remove it or fix its spelling",
 		"t.yaml:13: audio.codecs: Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now",
 		"t.yaml:22: api.listen: 0.0.0.0:8080 is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1",
 	}
@@ -479,7 +485,7 @@ func TestPasswordFile(t *testing.T) {
 		if c.Account.Password != "s3cret" {
 			t.Errorf("password from %q = %q, want s3cret", content, c.Account.Password)
 		}
-		if want := filepath.Join(filepath.Dir(path), "secrets/sip"); c.Account.PasswordFile != want {
+		if want := filepath.Join(filepath.Dir(path), "secrets", "sip"); c.Account.PasswordFile != want {
 			t.Errorf("PasswordFile = %q, want %q (relative to the config file)", c.Account.PasswordFile, want)
 		}
 		if c.File != path {
@@ -563,7 +569,7 @@ func TestSimInputFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(filepath.Dir(path), "sounds/caller.wav"); c.Audio.Sim.Input != want {
+	if want := filepath.Join(filepath.Dir(path), "sounds", "caller.wav"); c.Audio.Sim.Input != want {
 		t.Errorf("Input = %q, want %q", c.Audio.Sim.Input, want)
 	}
 	if c.Audio.Sim.Output != "out/heard.wav" {

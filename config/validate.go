@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ func (d *decoder) validate(c *Config, dir string) {
 		d.add("audio.dtmf_mode", "'%s' is not supported; use rfc4733, info or both", c.Audio.DTMFMode)
 	}
 	d.checkAPI(&c.API)
+	d.checkConsole(&c.Console)
 	d.checkProvisioning(&c.Provisioning, dir)
 }
 
@@ -73,10 +75,11 @@ func (d *decoder) checkAccount(a *Account) {
 	if prov && strings.TrimSpace(a.Cache) == "" {
 		d.add("account.cache", "is empty; give a file the provisioned account is kept in, e.g. /var/lib/deskphone/account.json")
 	}
-	if a.Registrar == "" && prov {
-	} else if a.Registrar == "" {
+	switch {
+	case a.Registrar == "" && prov: // the relay provides it
+	case a.Registrar == "":
 		d.required("account.registrar", "the SIP registrar's host:port, e.g. pbx.example.com:5060")
-	} else {
+	default:
 		d.checkHostPort("account.registrar", a.Registrar, portRule{min: 1, example: "5060"})
 	}
 	if d.present("account.domain") && a.Domain != "" && !validHost(a.Domain) {
@@ -293,6 +296,27 @@ func (d *decoder) checkAPI(a *API) {
 		d.add(key, "%s is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1", a.Listen)
 	}
 	d.checkToken(a)
+}
+
+// baudRates are the line speeds a Linux serial port can be set to.
+var baudRates = []int{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000,
+	921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000}
+
+func (d *decoder) checkConsole(c *Console) {
+	if !slices.Contains(baudRates, c.Baud) {
+		d.add("console.baud", "%d is not a serial line speed; use one of %s (115200 is usual)", c.Baud, joinInts(baudRates))
+	}
+	if c.Serial != "" && !filepath.IsAbs(c.Serial) {
+		d.add("console.serial", "'%s' is not a device path; give the serial port's path, e.g. /dev/ttyAMA0 or /dev/ttyUSB0, or remove it to turn the console off", c.Serial)
+	}
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // minTokenLen is the shortest API token accepted, in characters.
