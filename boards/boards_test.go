@@ -85,9 +85,9 @@ func TestCheck(t *testing.T) {
 		`LED "line" is listed twice`:   func(p *Profile) { p.LEDs = append(slices.Clone(p.LEDs), "line") },
 		"needs both capture and playb": func(p *Profile) { p.Audio.Playback = "" },
 	}
-	for want, break_ := range cases {
+	for want, spoil := range cases {
 		p := *good
-		break_(&p)
+		spoil(&p)
 		err := p.check("sim")
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("check after breaking %q = %v", want, err)

@@ -171,20 +171,7 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, key string) {
 		return
 	}
 	if v.Type() == durationType {
-		s, ok := d.scalar(n, key, "a duration like 30s")
-		if !ok {
-			return
-		}
-		dur, err := time.ParseDuration(s)
-		if err != nil {
-			if _, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
-				d.typeError(key, n, "'%s' has no unit; write e.g. %ss", s, strings.TrimSpace(s))
-			} else {
-				d.typeError(key, n, "'%s' is not a duration; write e.g. 30s, 2m or 1m30s", s)
-			}
-			return
-		}
-		v.SetInt(int64(dur))
+		d.decodeDuration(n, v, key)
 		return
 	}
 	switch v.Kind() {
@@ -221,25 +208,48 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, key string) {
 		}
 		v.SetBool(b)
 	case reflect.Slice: // []string
-		if n.Kind != yaml.SequenceNode {
-			d.typeError(key, n, "expected a list like [A, B], got %s", describe(n))
-			return
-		}
-		items := make([]string, 0, len(n.Content))
-		for i, item := range n.Content {
-			ikey := fmt.Sprintf("%s[%d]", key, i)
-			item = resolve(item)
-			d.at(ikey, item)
-			if item.Kind != yaml.ScalarNode || isNull(item) {
-				d.typeError(key, item, "item %d: expected a single name, got %s", i+1, describe(item))
-				return
-			}
-			items = append(items, item.Value)
-		}
-		v.Set(reflect.ValueOf(items))
+		d.decodeList(n, v, key)
 	default:
 		panic("config: unsupported field type " + v.Type().String()) // programming error in this package
 	}
+}
+
+// decodeDuration decodes a duration like 30s into v.
+func (d *decoder) decodeDuration(n *yaml.Node, v reflect.Value, key string) {
+	s, ok := d.scalar(n, key, "a duration like 30s")
+	if !ok {
+		return
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil {
+		if _, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
+			d.typeError(key, n, "'%s' has no unit; write e.g. %ss", s, strings.TrimSpace(s))
+		} else {
+			d.typeError(key, n, "'%s' is not a duration; write e.g. 30s, 2m or 1m30s", s)
+		}
+		return
+	}
+	v.SetInt(int64(dur))
+}
+
+// decodeList decodes a list of names into the []string v.
+func (d *decoder) decodeList(n *yaml.Node, v reflect.Value, key string) {
+	if n.Kind != yaml.SequenceNode {
+		d.typeError(key, n, "expected a list like [A, B], got %s", describe(n))
+		return
+	}
+	items := make([]string, 0, len(n.Content))
+	for i, item := range n.Content {
+		ikey := fmt.Sprintf("%s[%d]", key, i)
+		item = resolve(item)
+		d.at(ikey, item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			d.typeError(key, item, "item %d: expected a single name, got %s", i+1, describe(item))
+			return
+		}
+		items = append(items, item.Value)
+	}
+	v.Set(reflect.ValueOf(items))
 }
 
 // where names the line of first for a message about second: "line N", or
@@ -280,8 +290,9 @@ func describe(n *yaml.Node) string {
 		return "a mapping"
 	case yaml.ScalarNode:
 		return fmt.Sprintf("'%s'", n.Value)
+	default: // a document or an unresolved alias: not a value
+		return "nothing"
 	}
-	return "nothing"
 }
 
 func yamlKeys(t reflect.Type) []string {

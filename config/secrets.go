@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"strings"
 )
@@ -57,7 +58,8 @@ func (d *decoder) readSecret(key, path, what, inline string) string {
 
 // unwrapPath drops the path from an *os.PathError, which the message already names.
 func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
 		return pe.Err
 	}
 	return err
