@@ -46,6 +46,7 @@ type Keypad interface {
 // LEDState is what an LED shows.
 type LEDState int
 
+// The LED states: off, on, and two blink rates.
 const (
 	LEDOff LEDState = iota
 	LEDOn
@@ -84,6 +85,7 @@ type LEDs interface {
 // Color is what an RGB LED shows while lit.
 type Color string
 
+// The colours every RGB LED can show.
 const (
 	Green Color = "green"
 	Red   Color = "red"

@@ -60,8 +60,8 @@ func TestCapturePacing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, min := time.Since(start), (n-1)*10*time.Millisecond; got < min {
-		t.Errorf("%d frames of 10 ms read in %v, want at least %v", n, got, min)
+	if got, least := time.Since(start), (n-1)*10*time.Millisecond; got < least {
+		t.Errorf("%d frames of 10 ms read in %v, want at least %v", n, got, least)
 	}
 }
 
@@ -82,8 +82,8 @@ func TestPlaybackPacing(t *testing.T) {
 	}
 	// The first bufferFrames frames fill the buffer; each further one waits
 	// for a frame to play.
-	if got, min := time.Since(start), (n-bufferFrames)*10*time.Millisecond; got < min {
-		t.Errorf("%d frames of 10 ms written in %v, want at least %v", n, got, min)
+	if got, least := time.Since(start), (n-bufferFrames)*10*time.Millisecond; got < least {
+		t.Errorf("%d frames of 10 ms written in %v, want at least %v", n, got, least)
 	}
 }
 
@@ -315,7 +315,9 @@ func TestPlaybackFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Write([]int16{7, 8, 9})
+	if err := p.Write([]int16{7, 8, 9}); err != nil {
+		t.Fatal(err)
+	}
 	p.Close()
 	a, err = wav.ReadFile(out)
 	if err != nil {
@@ -348,7 +350,9 @@ func TestPlaybackDiscard(t *testing.T) {
 func TestPlaybackOutputError(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
-	os.WriteFile(file, nil, 0o644)
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b := newBoard(t, Options{Output: filepath.Join(file, "out.wav")}) // parent is a file
 	if _, err := b.OpenPlayback(8000, 160); err == nil || !strings.Contains(err.Error(), "out.wav") {
 		t.Errorf("OpenPlayback into a file's path: err = %v, want one naming out.wav", err)
@@ -424,7 +428,9 @@ func BenchmarkCaptureReadWAV(b *testing.B) {
 	}
 	path := filepath.Join(b.TempDir(), "in.wav")
 	w, _ := wav.Create(path, 44100, 1)
-	w.Write(s)
+	if err := w.Write(s); err != nil {
+		b.Fatal(err)
+	}
 	w.Close()
 	benchRead(b, path)
 }

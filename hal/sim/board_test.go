@@ -25,7 +25,9 @@ func newBoard(t *testing.T, opts Options) *Board {
 func TestNewErrors(t *testing.T) {
 	dir := t.TempDir()
 	notWAV := filepath.Join(dir, "notes.txt")
-	os.WriteFile(notWAV, []byte("hello, this is not audio"), 0o644)
+	if err := os.WriteFile(notWAV, []byte("hello, this is not audio"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	empty := filepath.Join(dir, "empty.wav")
 	w, err := wav.Create(empty, 8000, 1)
 	if err != nil {
@@ -146,9 +148,15 @@ func TestLEDsAndHook(t *testing.T) {
 	if p.OffHook || b.OffHook() {
 		t.Error("board starts off hook")
 	}
-	b.SetLED(hal.LEDLine, hal.LEDFastBlink)
-	b.SetLED(hal.LEDReg, hal.LEDOn)
-	b.SetLED("voicemail", hal.LEDBlink)
+	if err := b.SetLED(hal.LEDLine, hal.LEDFastBlink); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLED(hal.LEDReg, hal.LEDOn); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLED("voicemail", hal.LEDBlink); err != nil {
+		t.Fatal(err)
+	}
 	b.SetHook(true)
 	p = b.Panel()
 	want := map[string]string{"line": "fast-blink", "registered": "on", "mute": "off", "voicemail": "blink"}
@@ -204,8 +212,12 @@ func TestWatch(t *testing.T) {
 	if pending() {
 		t.Fatal("notification before any change")
 	}
-	b.Show([]string{"hello"})
-	b.SetLED(hal.LEDMute, hal.LEDOn)
+	if err := b.Show([]string{"hello"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLED(hal.LEDMute, hal.LEDOn); err != nil {
+		t.Fatal(err)
+	}
 	b.SetHook(true)
 	if !pending() {
 		t.Fatal("no notification after changes")
@@ -213,19 +225,27 @@ func TestWatch(t *testing.T) {
 	if pending() {
 		t.Fatal("three changes gave more than one pending notification")
 	}
-	b.Show([]string{"hello"}) // same screen
-	b.SetLED(hal.LEDMute, hal.LEDOn)
+	if err := b.Show([]string{"hello"}); err != nil { // same screen
+		t.Fatal(err)
+	}
+	if err := b.SetLED(hal.LEDMute, hal.LEDOn); err != nil {
+		t.Fatal(err)
+	}
 	b.SetHook(true)
-	b.Press("1") // keys are not panel state
+	if err := b.Press("1"); err != nil { // keys are not panel state
+		t.Fatal(err)
+	}
 	if pending() {
 		t.Fatal("notification without a change")
 	}
-	for _, change := range []func(){
-		func() { b.Show([]string{"bye"}) },
-		func() { b.SetLED(hal.LEDLine, hal.LEDBlink) },
-		func() { b.SetHook(false) },
+	for _, change := range []func() error{
+		func() error { return b.Show([]string{"bye"}) },
+		func() error { return b.SetLED(hal.LEDLine, hal.LEDBlink) },
+		func() error { b.SetHook(false); return nil },
 	} {
-		change()
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
 		if !pending() {
 			t.Fatal("a change did not notify")
 		}
@@ -253,7 +273,9 @@ func TestClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Press("1")
+	if err := b.Press("1"); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}

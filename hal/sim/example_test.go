@@ -41,8 +41,12 @@ func Example() {
 		}
 		number += string(k)
 	}
-	b.Show([]string{"Calling " + number, "Agent 1001 ready and waiting"})
-	b.SetLED(hal.LEDLine, hal.LEDOn)
+	if err := b.Show([]string{"Calling " + number, "Agent 1001 ready and waiting"}); err != nil {
+		log.Fatal(err)
+	}
+	if err := b.SetLED(hal.LEDLine, hal.LEDOn); err != nil {
+		log.Fatal(err)
+	}
 
 	<-changed // the console would reprint the panel now
 	j, _ := json.Marshal(b.Panel())

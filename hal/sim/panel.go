@@ -71,7 +71,7 @@ func (b *Board) Size() (rows, cols int) { return b.opts.Rows, b.opts.Cols }
 func (b *Board) Show(lines []string) error {
 	screen := make([]string, b.opts.Rows)
 	for i := range min(len(lines), len(screen)) {
-		screen[i] = cut(lines[i], b.opts.Cols)
+		screen[i] = cut(lines[i], b.opts.Cols) //nolint:gosec // G602: i < min(len(lines), len(screen))
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -31,7 +31,7 @@ func (b *Board) OpenPlayback(rate, frameSamples int) (hal.Playback, error) {
 	}
 	p := &playback{b: b, frame: int64(frameSamples), flushEvery: int64(rate), done: make(chan struct{})}
 	if out := b.opts.Output; out != "" {
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(out), 0o750); err != nil {
 			return nil, fmt.Errorf("sim: output %q: %w", out, err)
 		}
 		w, err := wav.Create(out, rate, 1)

@@ -48,7 +48,7 @@ func Create(path string, rate, channels int) (*Writer, error) {
 	copy(h[36:], "data")
 	w.putSizes()
 	if _, err := f.Write(h); err != nil {
-		f.Close()
+		_ = f.Close() // the write's error is the one to report
 		return nil, fmt.Errorf("wav: write header of %s: %w", path, err)
 	}
 	return w, nil
