@@ -37,7 +37,7 @@ func fetch(ctx context.Context, l *local, log *slog.Logger) ([]byte, string, err
 	}
 	base, err := url.Parse(l.base)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, "", fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	var names []string
 	mac := l.prov.MAC
@@ -72,12 +72,12 @@ func fetch(ctx context.Context, l *local, log *slog.Logger) ([]byte, string, err
 func get(ctx context.Context, client *http.Client, u string) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return nil, 0, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	req.Header.Set("Accept", "application/yaml, text/yaml, text/plain")
 	res, err := client.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: %v; check provisioning.url, that the server is up and its certificate (provisioning.ca_file for a private CA)", ErrUnreachable, err)
+		return nil, 0, fmt.Errorf("%w: %w; check provisioning.url, that the server is up and its certificate (provisioning.ca_file for a private CA)", ErrUnreachable, err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
@@ -85,7 +85,7 @@ func get(ctx context.Context, client *http.Client, u string) ([]byte, int, error
 	}
 	data, err := io.ReadAll(io.LimitReader(res.Body, MaxFile+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: reading %s: %v", ErrUnreachable, u, err)
+		return nil, 0, fmt.Errorf("%w: reading %s: %w", ErrUnreachable, u, err)
 	}
 	if len(data) > MaxFile {
 		return nil, 0, &config.Error{Problems: []config.Problem{{File: u,
@@ -131,7 +131,7 @@ func routeMAC(ctx context.Context, base *url.URL) (string, error) {
 		return "", fmt.Errorf("no route to %s: %w", base.Hostname(), err)
 	}
 	ip := c.LocalAddr().(*net.UDPAddr).IP
-	c.Close()
+	_ = c.Close() // a UDP "connection" that sent nothing: only the local address was wanted
 	ifs, err := net.Interfaces()
 	if err != nil {
 		return "", err

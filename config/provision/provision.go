@@ -70,7 +70,8 @@ func Load(ctx context.Context, path string, log *slog.Logger) (*config.Config, e
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("provisioning failed (%v), nothing usable is stored in %s, and the local file alone is not a complete configuration:\n%w", why, l.prov.Store, err)
+		// why is text: err, the local file's problems, is the one config.Error a caller may look for.
+		return nil, fmt.Errorf("provisioning failed (%v), nothing usable is stored in %s, and the local file alone is not a complete configuration:\n%w", why, l.prov.Store, err) //nolint:errorlint // see above
 	}
 	log.Warn("using the local configuration alone", "because", why.Error())
 	return cfg, nil

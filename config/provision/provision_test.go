@@ -172,7 +172,7 @@ func newPhone(t *testing.T, url, caFile, extra string) phone {
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // logTo records the log, to show what fell back and why.
-func logTo(t *testing.T) (*slog.Logger, func() string) {
+func logTo() (*slog.Logger, func() string) {
 	var mu sync.Mutex
 	var b bytes.Buffer
 	return slog.New(slog.NewTextHandler(lockedWriter{&mu, &b}, nil)), func() string {
@@ -281,7 +281,7 @@ func TestCorruptFileRefused(t *testing.T) {
 				t.Errorf("the store changed to %q", stored)
 			}
 
-			log, logged := logTo(t)
+			log, logged := logTo()
 			cfg := load(t, p, log)
 			if cfg.Account.DisplayName != "Per MAC" || cfg.Calls.RingTimeout != 12*time.Second {
 				t.Errorf("after a refused file: display %q ring %v; want the previous (stored) configuration", cfg.Account.DisplayName, cfg.Calls.RingTimeout)
@@ -346,7 +346,7 @@ func TestServerDownUsesStore(t *testing.T) {
 	p := newPhone(t, srv.base(), ca.pem, "")
 	load(t, p, quiet())
 	srv.Close()
-	log, logged := logTo(t)
+	log, logged := logTo()
 	cfg := load(t, p, log)
 	if cfg.Account.DisplayName != "Per MAC" || cfg.Account.Password != "pw-mac" {
 		t.Errorf("server down: got %q/%q; want the stored file's", cfg.Account.DisplayName, cfg.Account.Password)
@@ -465,7 +465,9 @@ func TestFetchOnDemand(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/provision", nil))
 		var out map[string]any
-		json.Unmarshal(rec.Body.Bytes(), &out)
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
 		return rec.Code, out
 	}(); code != 409 || out["code"] != float64(CodeNotConfigured) {
 		t.Errorf("no config file: %d %v; want 409", code, out)
@@ -485,10 +487,14 @@ func TestDHCPOption66AndLoopbackHTTP(t *testing.T) {
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	opt := filepath.Join(dir, "option66")
-	os.WriteFile(opt, []byte(srv.URL+"/prov\n"), 0o644)
+	if err := os.WriteFile(opt, []byte(srv.URL+"/prov\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(dir, "phone.yaml")
 	body := strings.Replace(fmt.Sprintf(localBody, `""`, `""`, testMAC, "  dhcp_file: option66\n"), "  ca_file: \"\"\n", "", 1)
-	os.WriteFile(path, []byte(body), 0o644)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := Load(context.Background(), path, quiet())
 	if err != nil {
 		t.Fatal(err)
@@ -502,7 +508,9 @@ func TestDHCPOption66AndLoopbackHTTP(t *testing.T) {
 		t.Errorf("no option 66: %v; want the local file's own problem", err)
 	}
 	// Plain http off loopback is refused, from DHCP too.
-	os.WriteFile(opt, []byte("http://10.1.2.3/prov"), 0o644)
+	if err := os.WriteFile(opt, []byte("http://10.1.2.3/prov"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err = New(&config.Config{File: path}, quiet()).Fetch(context.Background())
 	if !errors.Is(err, ErrNotConfigured) || !strings.Contains(err.Error(), "in clear over the network; use https://") {
 		t.Errorf("http off loopback: %v", err)

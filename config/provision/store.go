@@ -31,8 +31,8 @@ func store(path string, data []byte) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			_ = f.Close()           // the error being returned is the one that matters
+			_ = os.Remove(f.Name()) // a leftover temp file is harmless
 		}
 	}()
 	if err := f.Chmod(0o600); err != nil {
@@ -52,7 +52,7 @@ func store(path string, data []byte) (err error) {
 	}
 	if d, err := os.Open(dir); err == nil { // make the rename itself durable
 		_ = d.Sync()
-		d.Close()
+		_ = d.Close() // read-only: nothing to flush
 	}
 	return nil
 }
