@@ -62,8 +62,9 @@ func (st CallState) live() bool {
 	switch st {
 	case StateConnected, StateHolding, StateHeld, StateResuming, StateRemoteHeld, StateTransferring:
 		return true
+	default:
+		return false
 	}
-	return false
 }
 
 // active reports whether the agent is talking on it (not held by us), so a
@@ -72,8 +73,9 @@ func (st CallState) active() bool {
 	switch st {
 	case StateConnected, StateRemoteHeld, StateResuming, StateDialing, StateAlerting, StateAnswering:
 		return true
+	default:
+		return false
 	}
-	return false
 }
 
 // moveLocked changes the state; s.mu must be held. A refused move is a

@@ -526,6 +526,7 @@ func TestTransfer(t *testing.T) {
 				_ = h.p.Hold(sid)
 			case StateRemoteHeld:
 				d.FarOffer(sigtest.SDPOffer(sigtest.FarPort, media.SendOnly))
+			default: // connected already
 			}
 			h.waitState(sid, c.from)
 			d.SetReferErr(c.referErr)

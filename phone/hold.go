@@ -224,7 +224,7 @@ func (s *Session) OnDTMF(d rune) {
 	s.p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)})
 }
 
-// OnEnd: the dialog is over (signal.DialogHandler).
+// OnEnd handles the dialog's end (signal.DialogHandler).
 func (s *Session) OnEnd(cause error) {
 	switch {
 	case cause == nil:

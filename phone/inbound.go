@@ -48,7 +48,7 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 		p.refuse(s, EndLocalBye, 480, phrase, fmt.Sprintf("refused: %s (answered 480 %s; agent.refuse_unavailable)", why, phrase))
 		return
 	}
-	if err := p.addSession(s, true); err != nil {
+	if err := p.addSession(s); err != nil {
 		p.refuse(s, EndTimeout, 486, "Busy Here", fmt.Sprintf("missed call: all %d lines were busy (answered 486 Busy Here)", p.cfg.Calls.MaxLines))
 		return
 	}
@@ -57,7 +57,7 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 	p.bus.Publish(event.NewSession, s.info())
 	p.publishWebCallIn(s)
 	s.markBusy()
-	go s.ring(desc)
+	go s.ring()
 }
 
 // inboundSessionID is the contact center's session id when its INVITE
@@ -92,7 +92,7 @@ func decodeUUI(v string) string {
 
 // ring waits for the caller to give up or the ring timeout; the agent's
 // answer or reject closes s.decided.
-func (s *Session) ring(offer *media.Description) {
+func (s *Session) ring() {
 	timer := time.NewTimer(s.p.cfg.Calls.RingTimeout)
 	defer timer.Stop()
 	select {
@@ -130,11 +130,11 @@ func (p *Phone) Answer(sessionID string) error {
 		s.mu.Unlock()
 		return newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
-	ver := uint64(time.Now().UnixNano()) // o= id and version; later SDPs count up from it
-	body, neg, err := media.Answer(offer, p.codecs, calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), ver)
+	ver := uint64(time.Now().UnixNano())                                                                                                         // o= id and version; later SDPs count up from it
+	body, neg, err := media.Answer(offer, p.codecs, calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
 	if err != nil {
 		s.mu.Unlock()
-		conn.Close()
+		_ = conn.Close() // an unused RTP socket: nothing to flush
 		return newError(ErrRTCEnterRoomFailed, "cannot answer: %v", err)
 	}
 	_ = s.moveLocked(StateAnswering)
@@ -148,14 +148,14 @@ func (p *Phone) Answer(sessionID string) error {
 	p.updateWaitingTone()
 	d, err := in.Answer(body, s)
 	if err != nil {
-		conn.Close()
+		_ = conn.Close() // an unused RTP socket: nothing to flush
 		s.finish(EndError, "answering failed: "+err.Error(), 0)
 		return newError(ErrAnswerFailure, "answering failed: %v", err)
 	}
 	s.mu.Lock()
 	if s.state != StateAnswering { // ended meanwhile (caller cancelled, agent terminated)
 		s.mu.Unlock()
-		conn.Close()
+		_ = conn.Close() // an unused RTP socket: nothing to flush
 		s.bye(d)
 		return nil
 	}

@@ -28,7 +28,11 @@ func (p *Phone) Call(to, remark, uui string) (string, error) {
 // are the transferee of an attended transfer).
 func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 	if err := p.loggedIn(); err != nil {
-		return "", newError(ErrSIPBadRequest, "cannot call before login: %s", err.(*Error).Message)
+		msg := err.Error()
+		if e, ok := errors.AsType[*Error](err); ok {
+			msg = e.Message
+		}
+		return "", newError(ErrSIPBadRequest, "cannot call before login: %s", msg)
 	}
 	calls := p.signalling()
 	if calls == nil {
@@ -53,14 +57,14 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 		Remark: remark, UUI: uui, started: time.Now(), p: p, done: make(chan struct{}),
 		state: StateDialing, conn: conn, sdpVersion: ver,
 	}
-	s.localSDP, err = media.Offer(calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), ver)
+	s.localSDP, err = media.Offer(calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
 	s.lastSent = s.localSDP
 	if err != nil {
-		conn.Close()
+		_ = conn.Close() // an unused RTP socket: nothing to flush
 		return "", newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
-	if err := p.addSession(s, false); err != nil {
-		conn.Close()
+	if err := p.addSession(s); err != nil {
+		_ = conn.Close() // an unused RTP socket: nothing to flush
 		return "", err
 	}
 	p.holdOthers(s)
@@ -91,7 +95,7 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 }
 
 // OnProgress is a provisional response to our INVITE (signal.DialEvents).
-func (s *Session) OnProgress(code int, reason string) {
+func (s *Session) OnProgress(code int, _ string) {
 	if code != 180 && code != 183 {
 		return
 	}
@@ -102,7 +106,7 @@ func (s *Session) OnProgress(code int, reason string) {
 	s.mu.Unlock()
 }
 
-// OnAnswer: the far end answered (signal.DialEvents).
+// OnAnswer handles the far end answering (signal.DialEvents).
 func (s *Session) OnAnswer(d signal.Dialog) {
 	s.mu.Lock()
 	if s.state != StateDialing && s.state != StateAlerting {
@@ -163,7 +167,7 @@ func negotiateAnswer(body []byte, codecs []media.Codec) (media.Negotiated, error
 	return media.Negotiate(desc, codecs)
 }
 
-// OnFail: the call never connected (signal.DialEvents).
+// OnFail handles a call that never connected (signal.DialEvents).
 func (s *Session) OnFail(err error) { s.fail(err) }
 
 func (s *Session) fail(err error) {

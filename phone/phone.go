@@ -126,7 +126,7 @@ func (p *Phone) signalling() signal.Calls {
 }
 
 // addSession registers a new session if a line is free.
-func (p *Phone) addSession(s *Session, inbound bool) error {
+func (p *Phone) addSession(s *Session) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if n := len(p.sessions); n >= p.cfg.Calls.MaxLines {
@@ -242,6 +242,7 @@ func (p *Phone) Login(ctx context.Context) error {
 			return nil
 		case sipua.RegFailed:
 			return regError(st)
+		default: // unregistered or registering: wait on
 		}
 		select {
 		case <-ctx.Done():

@@ -59,7 +59,7 @@ func Provision(ctx context.Context, cfg *config.Config, log *slog.Logger) error 
 	}
 	cached, cerr := readCache(path)
 	if cerr != nil {
-		return fmt.Errorf("account.provision: the relay gave no account (%v) and there is no usable cached one (%v): check relay.url and the relay, or set the account in the config", ferr, cerr)
+		return fmt.Errorf("account.provision: the relay gave no account (%w) and there is no usable cached one (%w): check relay.url and the relay, or set the account in the config", ferr, cerr)
 	}
 	if err := applyAccount(&cfg.Account, cached); err != nil {
 		return fmt.Errorf("account.cache %s: %w; delete it and fix the relay", path, err)
@@ -128,7 +128,7 @@ func applyAccount(acc *config.Account, a relay.Account) error {
 // writeCache keeps a in path atomically (a temporary file renamed over
 // it), readable by the phone's user only: it holds the SIP password.
 func writeCache(path string, a relay.Account) error {
-	data, err := json.MarshalIndent(a, "", "  ")
+	data, err := json.MarshalIndent(a, "", "  ") //nolint:gosec // G117: the cache holds the password on purpose (0600, see above)
 	if err != nil {
 		return err
 	}
@@ -139,13 +139,13 @@ func writeCache(path string, a relay.Account) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone after the rename; cleans up after a failure
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the error being returned is the one that matters
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the error being returned is the one that matters
 		return err
 	}
 	if err := tmp.Close(); err != nil {
@@ -161,7 +161,7 @@ func readCache(path string) (relay.Account, error) {
 		return a, err
 	}
 	if err := json.Unmarshal(data, &a); err != nil {
-		return a, fmt.Errorf("%s is not a provisioned account: %v", path, err)
+		return a, fmt.Errorf("%s is not a provisioned account: %w", path, err)
 	}
 	if a.Extension == "" || a.Password == "" || a.Domain == "" || a.OutboundProxy == "" || a.Transport == "" {
 		return a, fmt.Errorf("%s lacks fields", path)

@@ -154,7 +154,7 @@ func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
 		Logger: p.log.With("part", "media", "session", s.ID),
 	})
 	if err != nil {
-		conn.Close()
+		_ = conn.Close() // an unused RTP socket: nothing to flush
 		return err
 	}
 	s.mu.Lock()
@@ -258,8 +258,9 @@ func (s *Session) weHoldLocked() bool {
 		return true
 	case StateTransferring:
 		return s.xfer != nil && s.xfer.prev == StateHeld
+	default:
+		return false
 	}
-	return false
 }
 
 // applyMediaLocked sets the stream's direction, mute and music from the state.
@@ -324,7 +325,7 @@ func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 		c := st.Stats() // final once closed
 		rtp = &RTPStats{PacketsSent: c.PacketsSent, PacketsReceived: c.PacketsReceived, PacketsLost: c.PacketsLost}
 	} else if conn != nil {
-		conn.Close()
+		_ = conn.Close() // an unused RTP socket: nothing to flush
 	}
 	closeDevices(capt, pb)
 	s.p.mu.Lock()

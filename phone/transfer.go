@@ -175,7 +175,7 @@ func (s *Session) transferFailed(x *transfer, code int, msg string) {
 	s.mu.Unlock()
 }
 
-// OnRefer: the far end asks us to call someone else (we are the
+// OnRefer handles the far end asking us to call someone else (we are the
 // transferee). We accept, call the target, and report with NOTIFYs; the
 // transferor hangs up our leg when the new call is answered.
 func (s *Session) OnRefer(target, replaces string) bool {
