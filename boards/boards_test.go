@@ -8,8 +8,10 @@ import (
 
 func TestEveryProfileLoadsComplete(t *testing.T) {
 	names := Names()
-	if !slices.Contains(names, "sim") {
-		t.Fatalf("Names() = %v, want it to include sim", names)
+	for _, want := range []string{"sim", "rpi3", "rpi4", "rpi5", "rpizero2w"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("Names() = %v, want it to include %s", names, want)
+		}
 	}
 	for _, name := range names {
 		p, err := Load(name)
@@ -17,19 +19,19 @@ func TestEveryProfileLoadsComplete(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if p.Name != name || p.Description == "" || p.Display.Rows < 1 || p.Display.Cols < 1 ||
-			p.Audio.Capture == "" || p.Audio.Playback == "" {
-			t.Errorf("%s: incomplete profile %+v", name, p)
-		}
-		for _, k := range RequiredKeys() {
-			if !slices.Contains(p.Keys, string(k)) {
+		keys := p.Keys()
+		for _, k := range append(RequiredKeys(), "free", "notready", "rest", "acw") {
+			if !slices.Contains(keys, string(k)) {
 				t.Errorf("%s: no key %q", name, k)
 			}
 		}
-		for _, l := range RequiredLEDs() {
-			if !slices.Contains(p.LEDs, l) {
+		for _, l := range append(RequiredLEDs(), "status") {
+			if !slices.Contains(p.LEDNames(), l) {
 				t.Errorf("%s: no LED %q", name, l)
 			}
+		}
+		if name != "sim" && !p.LEDs.LEDs["status"].RGB() {
+			t.Errorf("%s: the status LED is not RGB", name)
 		}
 	}
 }
@@ -42,16 +44,38 @@ func TestSim(t *testing.T) {
 	if p.Display.Rows != 4 || p.Display.Cols != 20 {
 		t.Errorf("sim display %dx%d, want 4x20", p.Display.Rows, p.Display.Cols)
 	}
-	if len(p.Keys) != 19 {
-		t.Errorf("sim has %d keys %v, want the 15 every board has and the 4 status keys", len(p.Keys), p.Keys)
+	if len(p.Keys()) != 19 {
+		t.Errorf("sim has %d keys %v, want the 15 every board has and the 4 status keys", len(p.Keys()), p.Keys())
 	}
-	for _, k := range []string{"free", "notready", "rest", "acw"} {
-		if !slices.Contains(p.Keys, k) {
-			t.Errorf("sim has no status key %q", k)
+	if p.Pins != "" {
+		t.Errorf("sim has a pin header %q", p.Pins)
+	}
+}
+
+// The Pi profiles as the issue asks: the display on I2C bus "1", at 0x27
+// (HD44780 behind a PCF8574) or 0x3c (SSD1306), and a handset route.
+func TestPiProfiles(t *testing.T) {
+	for name, want := range map[string]struct {
+		display    string
+		addr       int
+		rows, cols int
+	}{
+		"rpi3":      {"hd44780-pcf8574", 0x27, 4, 20},
+		"rpi4":      {"hd44780-pcf8574", 0x27, 4, 20},
+		"rpi5":      {"ssd1306", 0x3c, 8, 21},
+		"rpizero2w": {"hd44780-pcf8574", 0x27, 2, 16},
+	} {
+		p, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !slices.Contains(p.LEDs, "status") {
-		t.Error("sim has no status LED")
+		d := p.Display
+		if d.Driver != want.display || d.Bus != "1" || d.Address.Value != want.addr || d.Rows != want.rows || d.Cols != want.cols {
+			t.Errorf("%s: display %s on bus %q at %s, %dx%d; want %s at 0x%02x, %dx%d", name, d.Driver, d.Bus, d.Address, d.Rows, d.Cols, want.display, want.addr, want.rows, want.cols)
+		}
+		if p.Pins != "rpi" || p.Hook.Pin.Name == "" || p.Audio.Routes["handset"].Capture == "" {
+			t.Errorf("%s: pins %q, hook %q, handset %+v", name, p.Pins, p.Hook.Pin, p.Audio.Routes["handset"])
+		}
 	}
 }
 
@@ -62,41 +86,14 @@ func TestUnknownBoard(t *testing.T) {
 			t.Errorf("Load(%q) succeeded", name)
 			continue
 		}
-		if !strings.Contains(err.Error(), "sim") || !strings.Contains(err.Error(), "known boards") {
+		if !strings.Contains(err.Error(), "rpi4") || !strings.Contains(err.Error(), "known boards") {
 			t.Errorf("Load(%q) error %q does not list the known boards", name, err)
 		}
 	}
 }
 
-func TestCheck(t *testing.T) {
-	good, err := Load("sim")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := map[string]func(p *Profile){
-		`name is "other"`:        func(p *Profile) { p.Name = "other" },
-		"description is missing": func(p *Profile) { p.Description = "" },
-		"display is 0x20":        func(p *Profile) { p.Display.Rows = 0 },
-		`keys lack "#"`: func(p *Profile) {
-			p.Keys = slices.DeleteFunc(slices.Clone(p.Keys), func(k string) bool { return k == "#" })
-		},
-		`key "5" is listed twice`:      func(p *Profile) { p.Keys = append(slices.Clone(p.Keys), "5") },
-		`leds lack "registered"`:       func(p *Profile) { p.LEDs = []string{"line", "mute"} },
-		`LED "line" is listed twice`:   func(p *Profile) { p.LEDs = append(slices.Clone(p.LEDs), "line") },
-		"needs both capture and playb": func(p *Profile) { p.Audio.Playback = "" },
-	}
-	for want, spoil := range cases {
-		p := *good
-		spoil(&p)
-		err := p.check("sim")
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("check after breaking %q = %v", want, err)
-		}
-	}
-}
-
 func TestUnknownField(t *testing.T) {
-	_, err := parse("x", []byte("name: x\ndisplay:\n  rows: 2\n  colums: 16\n"))
+	_, err := Parse("x", []byte("name: x\ndisplay:\n  rows: 2\n  colums: 16\n"))
 	if err == nil || !strings.Contains(err.Error(), "colums") || !strings.Contains(err.Error(), "x.yaml") {
 		t.Errorf("misspelt field: err = %v, want one naming colums and x.yaml", err)
 	}

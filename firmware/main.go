@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"deskphone/boards"
 	"deskphone/config"
 	"deskphone/config/provision"
 	"deskphone/hal"
@@ -104,7 +103,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	if err != nil {
 		return nil, err
 	}
-	board, panel, err := openBoard(cfg)
+	board, readback, panel, err := openBoard(cfg, log) // drivers.go
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +135,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	hist := history.New(history.DefaultSize) // GET /v1/history
 	d.history = hist.Follow(p.Bus())
 	d.srv = &http.Server{
-		Handler: control.NewServer(p, control.Options{Panel: panel, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler(), Provision: prov,
+		Handler: control.NewServer(p, control.Options{Panel: readback, Token: cfg.API.Token, Listen: d.apiAddr, Metrics: m.Handler(), Provision: prov,
 			History: hist, Logs: ring, ConfigFile: cfg.File}),
 		ReadHeaderTimeout: control.ReadHeaderTimeout,
 		ReadTimeout:       control.ReadTimeout,
@@ -167,32 +166,6 @@ func (d *device) close() error {
 	_ = d.srv.Close() // also ends open event streams
 	d.history()
 	return errors.Join(err, d.board.Close())
-}
-
-// simPanel adapts the simulated board to the control API's panel.
-type simPanel struct{ board *sim.Board }
-
-func (s *simPanel) Press(key string) error { return s.board.Press(hal.Key(key)) }
-func (s *simPanel) Snapshot() any          { return s.board.Panel() }
-
-// openBoard brings up the configured board from its profile.
-func openBoard(cfg *config.Config) (hal.Board, *simPanel, error) {
-	prof, err := boards.Load(cfg.Board)
-	if err != nil {
-		return nil, nil, fmt.Errorf("board: %w", err)
-	}
-	if prof.Name != "sim" {
-		return nil, nil, fmt.Errorf("board %q has no driver in this build yet: use board: sim", prof.Name)
-	}
-	b, err := sim.New(sim.Options{
-		Rows: prof.Display.Rows, Cols: prof.Display.Cols,
-		Input: cfg.Audio.Sim.Input, Output: cfg.Audio.Sim.Output,
-		ExtraKeys: prof.Keys,
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("sim board: %w", err)
-	}
-	return b, &simPanel{board: b}, nil
 }
 
 // printPanel reprints the display and LEDs whenever they change.
