@@ -25,6 +25,7 @@ import (
 // Source says who made a change.
 type Source string
 
+// The sources of a change.
 const (
 	Local  Source = "phone"         // a key, the control API
 	Calls  Source = "call"          // a call began or ended, or the wrap-up ran out
@@ -169,8 +170,9 @@ func (a *Agent) Accepts() (bool, Change) {
 	switch a.cur.Status {
 	case Free, Busy:
 		return true, a.cur
+	default:
+		return false, a.cur
 	}
-	return false, a.cur
 }
 
 // Set is the SDK's setStatus: free, rest (with a reason), arrange,

@@ -66,7 +66,7 @@ type seen struct {
 	log []string
 }
 
-func (s *seen) listen(now, prev Change, src Source) {
+func (s *seen) listen(now, _ Change, src Source) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := string(src) + ":" + string(now.Status)

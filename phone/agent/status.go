@@ -8,6 +8,7 @@ import (
 // Status is an agent status with the web SDK's names (tccc-agent.md §4.1).
 type Status string
 
+// The statuses.
 const (
 	Free     Status = "free"     // online and idle: can be offered calls
 	Busy     Status = "busy"     // in a call (set by the phone, never requested)

@@ -23,7 +23,7 @@ func newFakeBackend() *fakeBackend {
 
 func (f *fakeBackend) Name() string { return "fake" }
 
-func (f *fakeBackend) Report(ctx context.Context, c Change) error {
+func (f *fakeBackend) Report(_ context.Context, c Change) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {

@@ -103,8 +103,9 @@ func activity(c agent.Change) string {
 		return "away"
 	case agent.Offline:
 		return "permanent-absence"
+	default: // free: no activity, just open
+		return ""
 	}
-	return ""
 }
 
 func esc(s string) string {

@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func TestDecodeAggregatePicksNewest(t *testing.T) {
 	if _, ok := pick(ts, "dp-c"); ok {
 		t.Error("our own tuple, the newest, was delivered")
 	}
-	tie := append(ts, Tuple{ID: "mine", Change: agent.Change{Status: agent.Free, Since: ts[2].Change.Since}})
+	tie := append(slices.Clone(ts), Tuple{ID: "mine", Change: agent.Change{Status: agent.Free, Since: ts[2].Change.Since}})
 	if _, ok := pick(tie, "mine"); ok {
 		t.Error("a tuple as new as our own was delivered")
 	}
@@ -147,5 +148,5 @@ func agentTuple(status, since string) string {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(aggregate))
 	f.Add([]byte(agentTuple("rest", "x")))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = Decode(b) })
+	f.Fuzz(func(_ *testing.T, b []byte) { _, _ = Decode(b) })
 }
