@@ -17,6 +17,7 @@ import "sync"
 // State is where the connection stands.
 type State string
 
+// The connection states.
 const (
 	Down State = "down" // never connected since login, or logged out
 	Up   State = "up"   // registered
@@ -72,6 +73,7 @@ func (s *Supervisor) Observe(state string, code int, reason string) (events []Ev
 			reportError = code != s.lastErr || code == 0 && s.lastErr == 0 && s.attempts == 0
 			s.lastErr = code
 			s.attempts++
+		default: // Lost: the loss was reported when it happened
 		}
 	case "registering":
 		if s.state == Lost {

@@ -21,9 +21,9 @@ func (p examplePhone) Bus() *event.Bus               { return p.bus }
 
 type examplePanel struct{ keys []hal.Key }
 
-func (p *examplePanel) Press(k hal.Key) error  { p.keys = append(p.keys, k); return nil }
-func (p *examplePanel) SetHook(off bool) error { return nil }
-func (p *examplePanel) Screen() []string       { return []string{"1001 Registered", "Free"} }
+func (p *examplePanel) Press(k hal.Key) error { p.keys = append(p.keys, k); return nil }
+func (p *examplePanel) SetHook(bool) error    { return nil }
+func (p *examplePanel) Screen() []string      { return []string{"1001 Registered", "Free"} }
 func (p *examplePanel) LEDs() []console.LED {
 	return []console.LED{{Name: "registered", State: hal.LEDOn}}
 }

@@ -215,7 +215,7 @@ func TestSubscribeFromDuringPublish(t *testing.T) {
 			b.Publish(Muted, nil)
 		}
 	}()
-	for recv(t, first).ID < n/4 {
+	for recv(t, first).ID < n/4 { //nolint:revive // empty-block: the loop only drains frames until n/4
 	}
 	stopFirst()
 	ch, stop := b.SubscribeFrom(n/8, 16)

@@ -75,6 +75,7 @@ func TestServeSSE(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { _ = res.Body.Close() }) // cancel ends it sooner
 		if ct, cc := res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"); ct != "text/event-stream" || cc != "no-cache" {
 			t.Fatalf("Content-Type %q, Cache-Control %q", ct, cc)
 		}

@@ -87,17 +87,21 @@ func Wrap(next slog.Handler, ring *Ring) *Handler {
 	return &Handler{next: next, text: slog.NewTextHandler(ring, &slog.HandlerOptions{Level: slog.LevelDebug}), ring: ring}
 }
 
+// Enabled is the next handler's: the ring keeps what the log shows.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
 
+// Handle writes r to the ring, then to the next handler.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	_ = h.text.Handle(ctx, r) // the ring never fails
 	return h.next.Handle(ctx, r)
 }
 
+// WithAttrs adds attributes to both the ring's lines and the next handler's.
 func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
 	return &Handler{next: h.next.WithAttrs(as), text: h.text.WithAttrs(as), ring: h.ring}
 }
 
+// WithGroup opens a group in both the ring's lines and the next handler's.
 func (h *Handler) WithGroup(name string) slog.Handler {
 	return &Handler{next: h.next.WithGroup(name), text: h.text.WithGroup(name), ring: h.ring}
 }
