@@ -86,6 +86,7 @@ type device struct {
 	apiAddr string
 	stop    context.CancelFunc
 	history func() // stops the call history recorder
+	console func() // closes the serial console (console.go)
 }
 
 // start brings the phone up and logs in in the background.
@@ -132,6 +133,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	front := ui.New(p, board)
 	front.OnKey = m.Key
 	go front.Run(ctx)
+	d.console = startConsole(ctx, cfg, p, board, log)
 	hist := history.New(history.DefaultSize) // GET /v1/history
 	d.history = hist.Follow(p.Bus())
 	d.srv = &http.Server{
@@ -163,6 +165,7 @@ func (d *device) close() error {
 	defer cancel()
 	err := d.phone.Close(ctx)
 	d.stop()
+	d.console()
 	_ = d.srv.Close() // also ends open event streams
 	d.history()
 	return errors.Join(err, d.board.Close())
