@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
+	"periph.io/x/conn/v3/physic"
 )
 
 // Each byte to the backpack is D7 D6 D5 D4 BL E RW RS (P7..P0). A nibble is
@@ -120,5 +121,30 @@ func TestPCF8574BadArgs(t *testing.T) {
 	}
 	if bus.Count != 0 {
 		t.Errorf("%d bus writes for refused arguments, want none", bus.Count)
+	}
+}
+
+// nopBus accepts every write, for measuring the driver alone.
+type nopBus struct{}
+
+func (nopBus) String() string                  { return "nop" }
+func (nopBus) Tx(uint16, []byte, []byte) error { return nil }
+func (nopBus) SetSpeed(physic.Frequency) error { return nil }
+
+// Show runs on every screen change: it must not allocate.
+func TestShowAllocs(t *testing.T) {
+	d, err := NewPCF8574(nopBus{}, 0x3F, 4, 20, &Opts{Sleep: func(time.Duration) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	screens := [][]string{{"1001  Registered", "Free", "", "12:04"}, {"Calling 1002", "00:01", "Muted"}}
+	i := 0
+	if n := testing.AllocsPerRun(100, func() {
+		if err := d.Show(screens[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}); n != 0 {
+		t.Errorf("Show: %v allocations, want 0", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"periph.io/x/conn/v3/display"
 	"periph.io/x/conn/v3/i2c/i2ctest"
+	"periph.io/x/conn/v3/physic"
 )
 
 // The init transcript: every I²C write starts with a control byte, 0x00 for
@@ -239,5 +240,30 @@ func TestTextDisplay(t *testing.T) {
 	}
 	if err := td.AutoScroll(true); !errors.Is(err, display.ErrNotImplemented) {
 		t.Errorf("AutoScroll(true): err = %v", err)
+	}
+}
+
+// nopBus accepts every write, for measuring the driver alone.
+type nopBus struct{}
+
+func (nopBus) String() string                  { return "nop" }
+func (nopBus) Tx(uint16, []byte, []byte) error { return nil }
+func (nopBus) SetSpeed(physic.Frequency) error { return nil }
+
+// Show runs on every screen change: it must not allocate.
+func TestShowAllocs(t *testing.T) {
+	d, err := NewI2C(nopBus{}, 0x3C, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screens := [][]string{{"1001  Registered", "Free", "", "12:04"}, {"Calling 1002", "00:01", "Muted"}}
+	i := 0
+	if n := testing.AllocsPerRun(100, func() {
+		if err := d.Show(screens[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}); n != 0 {
+		t.Errorf("Show: %v allocations, want 0", n)
 	}
 }
