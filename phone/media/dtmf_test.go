@@ -82,7 +82,9 @@ func feed(t *testing.T, r *DTMFReceiver, pkts []eventPacket) string {
 	var got []rune
 	buf := make([]byte, 4)
 	for _, p := range pkts {
-		p.ev.MarshalTo(buf)
+		if _, err := p.ev.MarshalTo(buf); err != nil {
+			t.Fatal(err)
+		}
 		d, ok, err := r.Push(p.ts, buf)
 		if err != nil {
 			t.Fatal(err)

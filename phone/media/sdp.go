@@ -275,7 +275,8 @@ func Reshape(body []byte, dir string, version uint64) ([]byte, error) {
 				attrs = append(attrs, a)
 			}
 		}
-		md.Attributes = append(attrs, sdp.NewPropertyAttribute(dir))
+		attrs = append(attrs, sdp.NewPropertyAttribute(dir))
+		md.Attributes = attrs
 	}
 	return sd.Marshal()
 }

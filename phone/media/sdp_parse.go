@@ -68,7 +68,7 @@ const (
 func ParseDescription(body []byte) (*Description, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(body); err != nil {
-		return nil, fmt.Errorf("media: SDP does not parse (%v); check the far end's offer or answer", err)
+		return nil, fmt.Errorf("media: SDP does not parse (%w); check the far end's offer or answer", err)
 	}
 	idx := audioMediaIndex(&sd)
 	if idx < 0 {

@@ -1,9 +1,6 @@
 package media
 
-import (
-	"math"
-	"time"
-)
+import "math"
 
 // player is the playout goroutine's state; all buffers are made once.
 type player struct {
@@ -28,28 +25,16 @@ func (s *Stream) newPlayer() *player {
 func (s *Stream) playoutLoop() {
 	defer s.wg.Done()
 	pl := s.newPlayer()
-	var tick *time.Ticker // paces the stream while it has no sink
-	defer func() {
-		if tick != nil {
-			tick.Stop()
-		}
-	}()
+	pace := pacer{ptime: s.ptime} // paces the stream while it has no sink
+	defer pace.stop()
 	for {
 		h := s.sink.Load()
 		if h == nil {
-			if tick == nil {
-				tick = time.NewTicker(s.ptime)
-			}
-			select {
-			case <-s.done:
+			if !pace.wait(s.done) {
 				return
-			case <-tick.C:
 			}
 		} else {
-			if tick != nil {
-				tick.Stop()
-				tick = nil
-			}
+			pace.stop()
 			if s.isClosed() {
 				return
 			}

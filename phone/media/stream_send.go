@@ -37,24 +37,14 @@ func (s *Stream) newSender() *sender {
 func (s *Stream) sendLoop() {
 	defer s.wg.Done()
 	snd := s.newSender()
-	var tick *time.Ticker // paces the stream while it has no source
-	defer func() {
-		if tick != nil {
-			tick.Stop()
-		}
-	}()
+	pace := pacer{ptime: s.ptime} // paces the stream while it has no source
+	defer pace.stop()
 	for {
 		if h := s.src.Load(); h != nil {
-			if tick != nil {
-				tick.Stop()
-				tick = nil
-			}
-			if err := h.src.Read(snd.pcm); err != nil {
+			pace.stop()
+			if !s.readSource(h, snd.pcm) {
 				if s.isClosed() {
 					return
-				}
-				if s.src.CompareAndSwap(h, nil) && s.firstTime(warnSource) {
-					s.log.Warn("audio source failed; sending silence until another is set", "err", err)
 				}
 				continue // a source swapped out (SetDevices) is not a failure
 			}
@@ -62,28 +52,70 @@ func (s *Stream) sendLoop() {
 				return
 			}
 		} else {
-			if tick == nil {
-				tick = time.NewTicker(s.ptime)
-			}
-			select {
-			case <-s.done:
+			if !pace.wait(s.done) {
 				return
-			case <-tick.C:
 			}
 			clear(snd.pcm)
 		}
-		if h := s.hold.Load(); h != nil {
-			if h.src.Read(snd.pcm) != nil {
-				clear(snd.pcm)
-			}
-		} else if s.muted.Load() {
-			clear(snd.pcm)
-		}
+		s.holdOrMute(snd.pcm)
 		if s.noSend.Load() {
 			snd.ts += s.tsPerFrame // keep the clock running for when sending resumes
 			continue
 		}
 		s.sendFrame(snd)
+	}
+}
+
+// readSource reads the microphone's next frame into pcm. On an error it
+// reports false and, unless the stream is closing, drops the source (the
+// stream sends silence until another is set).
+func (s *Stream) readSource(h *sourceHolder, pcm []int16) bool {
+	err := h.src.Read(pcm)
+	if err == nil {
+		return true
+	}
+	if !s.isClosed() && s.src.CompareAndSwap(h, nil) && s.firstTime(warnSource) {
+		s.log.Warn("audio source failed; sending silence until another is set", "err", err)
+	}
+	return false
+}
+
+// holdOrMute replaces the frame with music on hold, or silence when muted.
+func (s *Stream) holdOrMute(pcm []int16) {
+	if h := s.hold.Load(); h != nil {
+		if h.src.Read(pcm) != nil {
+			clear(pcm)
+		}
+	} else if s.muted.Load() {
+		clear(pcm)
+	}
+}
+
+// pacer ticks every ptime while the stream has no sound device whose
+// blocking Read or Write paces it; the ticker exists only while needed.
+type pacer struct {
+	ptime time.Duration
+	tick  *time.Ticker
+}
+
+// wait waits for the next tick: false if done closes first.
+func (p *pacer) wait(done <-chan struct{}) bool {
+	if p.tick == nil {
+		p.tick = time.NewTicker(p.ptime)
+	}
+	select {
+	case <-done:
+		return false
+	case <-p.tick.C:
+		return true
+	}
+}
+
+// stop stops the ticker: a device paces the stream now (or it ended).
+func (p *pacer) stop() {
+	if p.tick != nil {
+		p.tick.Stop()
+		p.tick = nil
 	}
 }
 

@@ -380,7 +380,7 @@ func TestStreamCloseIdempotentNoLeaks(t *testing.T) {
 // failingSource stands for a microphone that breaks mid-call.
 type failingSource struct{ n atomic.Int32 }
 
-func (f *failingSource) Read(frame []int16) error {
+func (f *failingSource) Read([]int16) error {
 	if f.n.Add(1) > 3 {
 		return errors.New("microphone unplugged")
 	}
@@ -445,13 +445,17 @@ func TestSetRemote(t *testing.T) {
 	defer s.Close()
 	s.Start()
 	buf := make([]byte, 1500)
-	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := b.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := b.ReadFromUDP(buf); err != nil {
 		t.Fatalf("first remote got nothing: %v", err)
 	}
 	s.SetRemote(c.LocalAddr().(*net.UDPAddr))
 	s.SetRemote(nil) // ignored
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := c.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	n, _, err := c.ReadFromUDP(buf)
 	if err != nil || n != 12+160 {
 		t.Fatalf("new remote got %d bytes, %v; want a 172-byte PCMU packet", n, err)
