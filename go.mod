@@ -22,7 +22,7 @@ require (
 	github.com/klauspost/compress v1.20.1 // indirect
 	github.com/ulikunitz/xz v0.5.15 // indirect
 	go.bug.st/serial v1.8.0
-	periph.io/x/conn/v3 v3.7.3 // indirect
+	periph.io/x/conn/v3 v3.7.3
 )
 
 require (
