@@ -18,16 +18,22 @@ type Config struct {
 	Account Account `yaml:"account"`
 	Agent   Agent   `yaml:"agent"`
 	Board   string  `yaml:"board"` // a profile name under boards/; the caller checks it exists
-	Audio   Audio   `yaml:"audio"`
-	Calls   Calls   `yaml:"calls"`
-	API     API     `yaml:"api"`
-	Console Console `yaml:"console"`
-	Relay   Relay   `yaml:"relay"`
+	// Sim is the simulated board's microphone and speaker (board: sim).
+	// A real board's devices are in its profile (boards/*.yaml).
+	Sim     SimAudio `yaml:"sim"`
+	Audio   Audio    `yaml:"audio"`
+	Calls   Calls    `yaml:"calls"`
+	API     API      `yaml:"api"`
+	Console Console  `yaml:"console"`
+	Relay   Relay    `yaml:"relay"`
 
 	Provisioning Provisioning `yaml:"provisioning"`
 
 	// File is the path the config was loaded from (empty after Parse).
 	File string `yaml:"-"`
+	// Warnings are what the file should change but that still works,
+	// e.g. a deprecated key; the firmware logs them at boot.
+	Warnings []Problem `yaml:"-"`
 }
 
 // Account is the SIP account the phone registers.
@@ -104,13 +110,17 @@ type Provisioning struct {
 	Timeout   time.Duration `yaml:"timeout"` // one fetch, both files
 }
 
-// Audio selects codecs, ports and the simulated board's sound.
+// Audio selects codecs and ports.
 type Audio struct {
 	Codecs          []string `yaml:"codecs"` // preference order, upper case after loading
 	DTMFPayloadType int      `yaml:"dtmf_payload_type"`
 	RTPPorts        string   `yaml:"rtp_ports"` // "LO-HI"; see RTPPortRange
 	DTMFMode        string   `yaml:"dtmf_mode"` // rfc4733 | info | both: how digits are sent
-	Sim             SimAudio `yaml:"sim"`
+	// Sim is the old place of Config.Sim, still read: Load moves it there
+	// with a warning and leaves this empty.
+	//
+	// Deprecated: write sim: at the top level.
+	Sim SimAudio `yaml:"sim"`
 }
 
 // SimAudio is the simulated board's microphone and speaker.
@@ -194,12 +204,12 @@ func Default() *Config {
 			Sync:              "none",
 		},
 		Board: "sim",
+		Sim:   SimAudio{Input: "tone:1000"},
 		Audio: Audio{
 			Codecs:          []string{"PCMU", "PCMA"},
 			DTMFPayloadType: 101,
 			RTPPorts:        "16384-16583",
 			DTMFMode:        "rfc4733",
-			Sim:             SimAudio{Input: "tone:1000"},
 		},
 		Calls: Calls{
 			RingTimeout:     30 * time.Second,

@@ -29,8 +29,8 @@ audio:
   codecs: [PCMU, PCMA]
   dtmf_payload_type: 101
   rtp_ports: 16384-16583
-  sim:
-    input: tone:1000
+sim:
+  input: tone:1000
 calls:
   ring_timeout: 30s
   answer_timeout: 60s
@@ -84,9 +84,9 @@ func TestLoadExample(t *testing.T) {
 			WrapUp: 15 * time.Second, AfterWrapUp: "previous", RefuseUnavailable: true,
 			RestReasons: []string{"Meal", "Meeting", "Training"}, Sync: "none"},
 		Board: "sim",
+		Sim:   SimAudio{Input: "tone:1000", Output: "run/heard.wav"},
 		Audio: Audio{
 			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583", DTMFMode: "rfc4733",
-			Sim: SimAudio{Input: "tone:1000", Output: "run/heard.wav"},
 		},
 		Calls: Calls{RingTimeout: 30 * time.Second, AnswerTimeout: 60 * time.Second, MaxLines: 2,
 			Keepalive: 30 * time.Second, SessionIDHeader: "X-Session-Id"},
@@ -124,7 +124,7 @@ agent: {sdk_app_id: 1400000001, user_id: a@example.com}
 	if lo, hi := c.Audio.RTPPortRange(); lo != 16384 || hi != 16583 {
 		t.Errorf("RTPPortRange() = %d, %d; want 16384, 16583", lo, hi)
 	}
-	if want.Audio.Sim.Output != "" || want.API.Listen != "127.0.0.1:8080" || want.Account.Listen != "0.0.0.0:5060" {
+	if want.Sim.Output != "" || want.API.Listen != "127.0.0.1:8080" || want.Account.Listen != "0.0.0.0:5060" {
 		t.Errorf("Default() = %+v", want)
 	}
 }
@@ -158,9 +158,9 @@ func TestNormalised(t *testing.T) {
 		{"listen port 0", []string{"0.0.0.0:5070", "0.0.0.0:0"},
 			func(c *Config) any { return c.Account.Listen }, "0.0.0.0:0"},
 		{"silence", []string{"tone:1000", "Silence"},
-			func(c *Config) any { return c.Audio.Sim.Input }, "silence"},
+			func(c *Config) any { return c.Sim.Input }, "silence"},
 		{"tone", []string{"tone:1000", "TONE:440"},
-			func(c *Config) any { return c.Audio.Sim.Input }, "tone:440"},
+			func(c *Config) any { return c.Sim.Input }, "tone:440"},
 		{"null value keeps default", []string{"expires: 300", "expires:"},
 			func(c *Config) any { return c.Account.Expires }, 300},
 		{"duration", []string{"ring_timeout: 30s", "ring_timeout: 1m30s"},
@@ -300,13 +300,13 @@ func TestProblems(t *testing.T) {
 		{"rtp malformed", []string{"16384-16583", "16384"},
 			[]string{"t.yaml:15: audio.rtp_ports: '16384' is not a port range; write LO-HI, e.g. 16384-16583"}},
 		{"tone zero", []string{"tone:1000", "tone:0"},
-			[]string{"t.yaml:17: audio.sim.input: 'tone:0' is not a valid tone; use tone:HZ with HZ a whole number 1-20000, e.g. tone:1000"}},
+			[]string{"t.yaml:17: sim.input: 'tone:0' is not a valid tone; use tone:HZ with HZ a whole number 1-20000, e.g. tone:1000"}},
 		{"tone high", []string{"tone:1000", "tone:20001"},
-			[]string{"t.yaml:17: audio.sim.input: 'tone:20001' is not a valid tone; use tone:HZ with HZ a whole number 1-20000, e.g. tone:1000"}},
+			[]string{"t.yaml:17: sim.input: 'tone:20001' is not a valid tone; use tone:HZ with HZ a whole number 1-20000, e.g. tone:1000"}},
 		{"input empty", []string{"tone:1000", `""`},
-			[]string{"t.yaml:17: audio.sim.input: is empty; use silence, tone:HZ (e.g. tone:1000) or the path of a WAV file"}},
+			[]string{"t.yaml:17: sim.input: is empty; use silence, tone:HZ (e.g. tone:1000) or the path of a WAV file"}},
 		{"input missing file", []string{"tone:1000", "no/such.wav"},
-			[]string{"t.yaml:17: audio.sim.input: 'no/such.wav' is not silence or tone:HZ, and file no/such.wav cannot be read (no such file or directory); give an existing WAV file, silence or tone:1000"}},
+			[]string{"t.yaml:17: sim.input: 'no/such.wav' is not silence or tone:HZ, and file no/such.wav cannot be read (no such file or directory); give an existing WAV file, silence or tone:1000"}},
 		// calls
 		{"duration zero", []string{"ring_timeout: 30s", "ring_timeout: 0s"},
 			[]string{"t.yaml:19: calls.ring_timeout: must be longer than zero; write e.g. 30s"}},
@@ -363,9 +363,9 @@ func TestProblems(t *testing.T) {
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},
-			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, audio, calls, api, console, relay, provisioning); did you mean board?"}},
-		{"unknown key in sim", []string{"input: tone:1000", "input: tone:1000\n    Output: x.wav"},
-			[]string{"t.yaml:18: audio.sim.Output: unknown key (known: input, output); did you mean output?"}},
+			[]string{"t.yaml:12: baord: unknown key (known: account, agent, board, sim, audio, calls, api, console, relay, provisioning); did you mean board?"}},
+		{"unknown key in sim", []string{"input: tone:1000", "input: tone:1000\n  Output: x.wav"},
+			[]string{"t.yaml:18: sim.Output: unknown key (known: input, output); did you mean output?"}},
 		{"duplicate key", []string{"expires: 300", "expires: 300\n  expires: 600"},
 			[]string{"t.yaml:7: account.expires: duplicate key (first at line 6); keep only one"}},
 	}
@@ -394,7 +394,7 @@ func TestMultipleProblems(t *testing.T) {
 		"t.yaml:5: account.transport: 'sctp' is not supported; use udp or tcp",
 		"t.yaml:6: account.expires: expected a whole number, got a list",
 		"t.yaml:8: agent.user_id: missing; add user_id: under agent: (the agent's UserId, e.g. agent1001@example.com)",
-		"t.yaml:11: extra: unknown key (known: account, agent, board, audio, calls, api, console, relay, provisioning); remove it or fix its spelling",
+		"t.yaml:11: extra: unknown key (known: account, agent, board, sim, audio, calls, api, console, relay, provisioning); remove it or fix its spelling",
 		"t.yaml:13: audio.codecs: Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now",
 		"t.yaml:22: api.listen: 0.0.0.0:8080 is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1",
 	}
@@ -563,25 +563,51 @@ func TestTokenFileRules(t *testing.T) {
 }
 
 func TestSimInputFile(t *testing.T) {
-	src := edit(t, "tone:1000", "sounds/caller.wav", "    input:", "    output: out/heard.wav\n    input:")
+	src := edit(t, "tone:1000", "sounds/caller.wav", "  input:", "  output: out/heard.wav\n  input:")
 	path := writeConfig(t, src, map[string]string{"sounds/caller.wav": "RIFF"})
 	c, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(filepath.Dir(path), "sounds", "caller.wav"); c.Audio.Sim.Input != want {
-		t.Errorf("Input = %q, want %q", c.Audio.Sim.Input, want)
+	if want := filepath.Join(filepath.Dir(path), "sounds", "caller.wav"); c.Sim.Input != want {
+		t.Errorf("Input = %q, want %q", c.Sim.Input, want)
 	}
-	if c.Audio.Sim.Output != "out/heard.wav" {
-		t.Errorf("Output = %q, want it left relative to the working directory", c.Audio.Sim.Output)
+	if c.Sim.Output != "out/heard.wav" {
+		t.Errorf("Output = %q, want it left relative to the working directory", c.Sim.Output)
 	}
 
 	path = writeConfig(t, edit(t, "tone:1000", "sounds"), map[string]string{"sounds/x.wav": ""})
 	_, err = Load(path)
-	want := path + ":17: audio.sim.input: " + filepath.Join(filepath.Dir(path), "sounds") +
+	want := path + ":17: sim.input: " + filepath.Join(filepath.Dir(path), "sounds") +
 		" is a directory; give a WAV file, silence or tone:1000"
 	if err == nil || err.Error() != want {
 		t.Errorf("directory input:\n got %v\nwant %s", err, want)
+	}
+}
+
+// audio.sim, the old place of sim:, still works: moved to sim: with a
+// warning naming its line; both at once is an error.
+func TestAudioSimDeprecated(t *testing.T) {
+	old := edit(t, "sim:\n  input: tone:1000\n", "", "  rtp_ports: 16384-16583\n",
+		"  rtp_ports: 16384-16583\n  sim:\n    output: heard.wav\n")
+	c, err := Parse([]byte(old), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sim != (SimAudio{Input: "tone:1000", Output: "heard.wav"}) || c.Audio.Sim != (SimAudio{}) {
+		t.Errorf("Sim = %+v, Audio.Sim = %+v; want audio.sim moved to Sim with the default input", c.Sim, c.Audio.Sim)
+	}
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0].String(), "t.yaml:16: audio.sim: is deprecated") ||
+		!strings.Contains(c.Warnings[0].String(), "move it to the top level as sim:") {
+		t.Errorf("Warnings = %v, want one at t.yaml:16 saying where sim: goes now", c.Warnings)
+	}
+	bad := strings.Replace(old, "output: heard.wav", "input: tone:0", 1)
+	if got := problems(t, bad); len(got) != 1 || !strings.HasPrefix(got[0], "t.yaml:17: audio.sim.input: 'tone:0' is not a valid tone") {
+		t.Errorf("bad audio.sim.input: %v", got)
+	}
+	both := strings.Replace(old, "board: sim\n", "board: sim\nsim: {input: silence}\n", 1)
+	if got := problems(t, both); len(got) != 1 || got[0] != "t.yaml:17: audio.sim: is the old place of sim:, which is set too; move what it holds into sim: and remove it" {
+		t.Errorf("audio.sim and sim: %v", got)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 // Load reads, parses and validates the config file at path. Relative paths
-// inside it (password_file, token_file, audio.sim.input) are taken relative
+// inside it (password_file, token_file, sim.input) are taken relative
 // to the file's directory. A config problem is returned as an *Error.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)

@@ -22,7 +22,8 @@ func (d *decoder) validate(c *Config, dir string) {
 	if strings.TrimSpace(c.Board) == "" {
 		d.add("board", "is empty; name a board profile under boards/, e.g. board: sim")
 	}
-	d.checkAudio(&c.Audio, dir)
+	d.checkAudio(&c.Audio)
+	d.checkSim(c, dir)
 	d.checkPositive("calls.ring_timeout", int64(c.Calls.RingTimeout), "30s")
 	d.checkPositive("calls.answer_timeout", int64(c.Calls.AnswerTimeout), "60s")
 	if c.Calls.MaxLines < 1 || c.Calls.MaxLines > 8 {
@@ -190,13 +191,32 @@ func (d *decoder) checkRelay(c *Config, dir string) {
 	}
 }
 
-func (d *decoder) checkAudio(a *Audio, dir string) {
+func (d *decoder) checkAudio(a *Audio) {
 	d.checkCodecs(a.Codecs)
 	if a.DTMFPayloadType < 96 || a.DTMFPayloadType > 127 {
 		d.add("audio.dtmf_payload_type", "%d is outside the dynamic payload types 96-127; use 101 unless your PBX says otherwise", a.DTMFPayloadType)
 	}
 	d.checkRTPPorts(a.RTPPorts)
-	d.checkSimInput(&a.Sim, dir)
+}
+
+// checkSim validates the simulated board's sound, also where it used to be
+// written (audio.sim), which is moved to sim: with a warning.
+func (d *decoder) checkSim(c *Config, dir string) {
+	if !d.present("audio.sim") {
+		d.checkSimInput("sim.input", &c.Sim, dir)
+		return
+	}
+	if d.present("sim") {
+		d.add("audio.sim", "is the old place of sim:, which is set too; move what it holds into sim: and remove it")
+		return
+	}
+	if !d.present("audio.sim.input") {
+		c.Audio.Sim.Input = c.Sim.Input // the default
+	}
+	d.checkSimInput("audio.sim.input", &c.Audio.Sim, dir)
+	c.Sim, c.Audio.Sim = c.Audio.Sim, SimAudio{}
+	c.Warnings = append(c.Warnings, Problem{File: d.fileOf("audio.sim"), Line: d.line("audio.sim"), Key: "audio.sim",
+		Msg: "is deprecated: the simulated board's sound is now a section of its own; move it to the top level as sim: (same keys)"})
 }
 
 // supportedCodecs are the codecs the media engine has today, by SDP name.
@@ -249,9 +269,9 @@ func (d *decoder) checkRTPPorts(s string) {
 	}
 }
 
-// checkSimInput validates and normalises the simulated microphone source.
-func (d *decoder) checkSimInput(s *SimAudio, dir string) {
-	const key = "audio.sim.input"
+// checkSimInput validates and normalises the simulated microphone source
+// written at key.
+func (d *decoder) checkSimInput(key string, s *SimAudio, dir string) {
 	in := strings.TrimSpace(s.Input)
 	lower := strings.ToLower(in)
 	switch {

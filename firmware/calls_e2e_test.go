@@ -158,7 +158,7 @@ func TestHeldByFarEnd(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // audio after the resume
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	u.wantEnded(id, phone.EndLocalBye)
-	if lv := tailLevels(t, u.cfg.Audio.Sim.Output, time.Second, 440, 1000); lv[0] < 0.05 || lv[0] < 5*lv[1] {
+	if lv := tailLevels(t, u.cfg.Sim.Output, time.Second, 440, 1000); lv[0] < 0.05 || lv[0] < 5*lv[1] {
 		t.Errorf("after resume the phone does not hear baresip's 440 Hz (440: %.3f, 1000: %.3f)", lv[0], lv[1])
 	}
 	u.noEvent(event.Warning)
@@ -197,7 +197,7 @@ func TestHoldFarEnd(t *testing.T) {
 	}
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	u.wantEnded(id, phone.EndLocalBye)
-	if lv := tailLevels(t, u.cfg.Audio.Sim.Output, time.Second, 440, 1000); lv[0] < 0.05 || lv[0] < 5*lv[1] {
+	if lv := tailLevels(t, u.cfg.Sim.Output, time.Second, 440, 1000); lv[0] < 0.05 || lv[0] < 5*lv[1] {
 		t.Errorf("resumed: the phone does not hear baresip's 440 Hz again (440: %.3f, 1000: %.3f)", lv[0], lv[1])
 	}
 	u.noEvent(event.Warning)
@@ -231,7 +231,7 @@ func TestHoldMusicReachesTheFarEnd(t *testing.T) {
 	a.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	b.wantEnded(idb, phone.EndRemoteBye)
 
-	heard := b.cfg.Audio.Sim.Output
+	heard := b.cfg.Sim.Output
 	held := segmentLevels(t, heard, 3500*time.Millisecond, 2500*time.Millisecond, 660, 1000)
 	if held[0] < 0.05 || held[0] < 5*held[1] {
 		t.Errorf("held: the far end does not hear the 660 Hz music (660: %.3f, 1000: %.3f)", held[0], held[1])

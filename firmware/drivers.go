@@ -64,12 +64,15 @@ func simOf(board hal.Board) *sim.Board {
 // registered drivers. panel is the board's readable front panel, if it has
 // one; sim is the simulated device on the sim board (the console's keys).
 func openBoard(cfg *config.Config, log *slog.Logger) (board *boards.Board, panel boards.Panel, simp *simPanel, err error) {
+	for _, w := range cfg.Warnings { // today: audio.sim, the board's sound, moved to sim:
+		log.Warn("config: " + w.String())
+	}
 	prof, err := boards.Load(cfg.Board)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("board: %w", err)
 	}
 	b, err := boards.Open(&boards.Env{Profile: prof, Log: log, Settings: map[string]any{
-		"sim": sim.Options{Input: cfg.Audio.Sim.Input, Output: cfg.Audio.Sim.Output},
+		"sim": sim.Options{Input: cfg.Sim.Input, Output: cfg.Sim.Output},
 	}})
 	if err != nil {
 		return nil, nil, nil, err

@@ -133,7 +133,7 @@ func TestCallFarEndAudioDTMFRemoteBye(t *testing.T) {
 	u.waitDisplay("Far end hung up", 3*time.Second)
 
 	// What the phone heard: baresip's 440 Hz, not our own 1 kHz.
-	lv := toneIn(t, u.cfg.Audio.Sim.Output, 440, 1000)
+	lv := toneIn(t, u.cfg.Sim.Output, 440, 1000)
 	t.Logf("phone heard: 440 Hz level %.3f, 1000 Hz level %.3f", lv[0], lv[1])
 	if lv[0] < 0.05 || lv[0] < 5*lv[1] {
 		t.Errorf("the phone's recording does not carry baresip's 440 Hz tone (440: %.3f, 1000: %.3f)", lv[0], lv[1])
@@ -194,7 +194,7 @@ func TestInboundAnswerByKey(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	u.wantEnded(id, phone.EndLocalBye)
-	lv := toneIn(t, u.cfg.Audio.Sim.Output, 440, 1000)
+	lv := toneIn(t, u.cfg.Sim.Output, 440, 1000)
 	if lv[0] < 0.05 || lv[0] < 5*lv[1] {
 		t.Errorf("answered inbound call: the phone did not hear baresip's 440 Hz (440: %.3f, 1000: %.3f)", lv[0], lv[1])
 	}

@@ -395,7 +395,7 @@ audio:
 		{"provisioning.store", cfg.Provisioning.Store, p.store},
 		{"agent.rest_reasons (a list is one leaf)", strings.Join(cfg.Agent.RestReasons, ","), "Lunch"},
 		{"calls.max_lines (an empty section changes nothing)", fmt.Sprint(cfg.Calls.MaxLines), "3"},
-		{"audio.sim.input (nested)", cfg.Audio.Sim.Input, "silence"},
+		{"audio.sim.input (nested; the old place of sim:)", cfg.Sim.Input, "silence"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)

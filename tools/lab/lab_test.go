@@ -50,8 +50,8 @@ func TestLabServesThePhoneConfig(t *testing.T) {
 	}
 	a := cfg.Account
 	if a.Registrar != l.kam.Addr() || a.User != "1001" || cfg.Board != "sim" || cfg.Agent.SdkAppId != 1400000001 ||
-		cfg.Agent.UserId != "agent1001@example.com" || cfg.Audio.Sim.Input != "tone:1000" ||
-		cfg.Audio.Sim.Output != filepath.Join(dir, "heard.wav") || cfg.API.Listen != "127.0.0.1:8080" {
+		cfg.Agent.UserId != "agent1001@example.com" || cfg.Sim.Input != "tone:1000" ||
+		cfg.Sim.Output != filepath.Join(dir, "heard.wav") || cfg.API.Listen != "127.0.0.1:8080" {
 		t.Fatalf("phone.yaml does not describe the lab's phone: %+v", cfg)
 	}
 	if _, port, err := net.SplitHostPort(a.Listen); err != nil || port == "0" {

@@ -45,12 +45,12 @@ agent:
   user_id: agent%[1]s@example.com
 
 board: sim
+sim:
+  input: tone:1000
+  output: %[7]s
 
 audio:
   codecs: [PCMU, PCMA]
-  sim:
-    input: tone:1000
-    output: %[7]s
 %[8]s
 api:
   listen: %[9]s
