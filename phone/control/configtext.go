@@ -48,7 +48,7 @@ func secrets(n *yaml.Node, f func(key string, v *yaml.Node)) {
 		if n.Kind != yaml.ScalarNode {
 			seen[n] = true
 		}
-		switch n.Kind {
+		switch n.Kind { //nolint:exhaustive // a scalar has nothing under it
 		case yaml.DocumentNode, yaml.SequenceNode:
 			for _, c := range n.Content {
 				walk(c, prefix)
@@ -195,7 +195,7 @@ func unmaskSecrets(text, old, name string) (string, []string) {
 				return
 			}
 		}
-		problems = append(problems, fmt.Sprintf(`%s:%d: %s: write the mask as "%s" right after the key to keep the secret, or type the real value`, name, v.Line, k, secretMask))
+		problems = append(problems, fmt.Sprintf(`%s:%d: %s: write the mask as %q right after the key to keep the secret, or type the real value`, name, v.Line, k, secretMask))
 	})
 	if len(problems) > 0 {
 		return text, problems
@@ -239,7 +239,7 @@ func saveConfig(path, text string) ([]string, error) {
 		return nil, fmt.Errorf("cannot write next to the configuration file: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
+	defer func() { _ = os.Remove(tmp) }() // after a successful rename there is nothing left to remove
 	mode := os.FileMode(0o600)
 	if st, err := os.Stat(target); err == nil {
 		mode = st.Mode().Perm()
@@ -278,7 +278,7 @@ func saveConfig(path, text string) ([]string, error) {
 	}
 	if d, err := os.Open(dir); err == nil { // make the rename itself durable
 		_ = d.Sync()
-		d.Close()
+		_ = d.Close() // read-only: nothing to flush
 	}
 	return nil, nil
 }

@@ -109,8 +109,8 @@ func NewServer(p *phone.Phone, o Options) *Server {
 	s.mux.HandleFunc("POST /v1/transfer", s.transfer)
 	s.mux.HandleFunc("GET /v1/agent/status", s.agentStatus)
 	s.mux.HandleFunc("POST /v1/agent/status", s.setAgentStatus)
-	s.mux.HandleFunc("POST /v1/agent/online", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOnline()) })
-	s.mux.HandleFunc("POST /v1/agent/offline", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, p.AgentOffline()) })
+	s.mux.HandleFunc("POST /v1/agent/online", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, p.AgentOnline()) })
+	s.mux.HandleFunc("POST /v1/agent/offline", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, p.AgentOffline()) })
 	s.mux.HandleFunc("GET /v1/events", s.events)
 	s.routeExtras(o) // the web page, history, logs, config
 	if o.Metrics != nil {
@@ -311,11 +311,11 @@ func tooLarge(w http.ResponseWriter) {
 
 var okBody = map[string]string{"status": "success"}
 
-func (s *Server) state(w http.ResponseWriter, r *http.Request) {
+func (s *Server) state(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.phone.State())
 }
 
-func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) checkLogin(w http.ResponseWriter, _ *http.Request) {
 	writeResult(w, s.phone.CheckLogin(), okBody)
 }
 
@@ -344,7 +344,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request) {
 	writeResult(w, err, map[string]string{"sessionId": id})
 }
 
-func (s *Server) agentStatus(w http.ResponseWriter, r *http.Request) {
+func (s *Server) agentStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.phone.AgentStatus())
 }
 
@@ -413,7 +413,7 @@ func (s *Server) dtmf(w http.ResponseWriter, r *http.Request) {
 	writeResult(w, s.phone.SendDTMF(req.SessionID, req.Digits), okBody)
 }
 
-func (s *Server) getPanel(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getPanel(w http.ResponseWriter, _ *http.Request) {
 	if s.panel == nil {
 		writeError(w, http.StatusNotFound, 404, "this board has no simulated panel (only board: sim has one)")
 		return

@@ -1004,7 +1004,9 @@ func (c *rawConn) send(t *testing.T) {
 
 // answer reads a response within d.
 func (c *rawConn) answer(d time.Duration) (int, error) {
-	c.SetReadDeadline(time.Now().Add(d))
+	if err := c.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return 0, err
+	}
 	res, err := http.ReadResponse(c.br, nil)
 	if err != nil {
 		return 0, err

@@ -76,7 +76,7 @@ func sameOrigin(origin, host string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, host)
 }
 
-func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getHistory(w http.ResponseWriter, _ *http.Request) {
 	if s.extras.history == nil {
 		writeError(w, http.StatusNotFound, 404, "this phone keeps no call history (the firmware starts a history recorder; a server built without one has none)")
 		return
@@ -105,7 +105,7 @@ func (s *Server) getLogs(w http.ResponseWriter, r *http.Request) {
 }
 
 // getConfig answers the configuration file's text with its secrets masked.
-func (s *Server) getConfig(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getConfig(w http.ResponseWriter, _ *http.Request) {
 	path, ok := s.configPath(w)
 	if !ok {
 		return

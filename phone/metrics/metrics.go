@@ -252,7 +252,7 @@ func (m *Metrics) ended(e event.Event, d phone.Ended) {
 		if r.PacketsLost > 0 {
 			m.rtpPackets.WithLabelValues("lost").Add(float64(r.PacketsLost))
 		}
-		if expected := int64(r.PacketsReceived) + r.PacketsLost; r.PacketsReceived > 0 && expected > 0 {
+		if expected := int64(r.PacketsReceived) + r.PacketsLost; r.PacketsReceived > 0 && expected > 0 { //nolint:gosec // G115: a call's packet count is far below 2^63
 			m.lossRatio.Observe(float64(max(r.PacketsLost, 0)) / float64(expected))
 		}
 	}

@@ -17,18 +17,18 @@ import (
 )
 
 var (
-	// ErrBadURI: what was dialled is not a number or a SIP URI.
+	// ErrBadURI means what was dialled is not a number or a SIP URI.
 	ErrBadURI = errors.New("malformed SIP URI")
-	// ErrTimeout: no final answer in time.
+	// ErrTimeout means no final answer in time.
 	ErrTimeout = errors.New("timed out")
-	// ErrCanceled: the call was cancelled before it was answered.
+	// ErrCanceled means the call was cancelled before it was answered.
 	ErrCanceled = errors.New("cancelled")
-	// ErrNoAck: the caller never acknowledged our 200 OK (RFC 3261 §13.3.1.4).
+	// ErrNoAck means the caller never acknowledged our 200 OK (RFC 3261 §13.3.1.4).
 	ErrNoAck = errors.New("the caller never acknowledged the answer (no ACK)")
-	// ErrDialogGone: the far end stopped answering in-dialog requests
+	// ErrDialogGone means the far end stopped answering in-dialog requests
 	// (session refresh or OPTIONS timed out, or 408/481).
 	ErrDialogGone = errors.New("the far end stopped answering")
-	// ErrLocalBye: the dialog ended because we sent BYE.
+	// ErrLocalBye means the dialog ended because we sent BYE.
 	ErrLocalBye = errors.New("local BYE")
 )
 
