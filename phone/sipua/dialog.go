@@ -569,7 +569,7 @@ func (d *dialog) noteSessionTimer(res *sip.Response, weAreUAC bool) {
 			if _, err := d.Reoffer(ctx, sdp); err != nil {
 				d.u.log.Warn("session refresh failed: ending the call", "call-id", d.callID, "error", err)
 				_ = d.Bye(ctx)
-				d.end(fmt.Errorf("%w: session refresh failed: %v", ErrDialogGone, err))
+				d.end(fmt.Errorf("%w: session refresh failed: %v", ErrDialogGone, err)) //nolint:errorlint // the end is ErrDialogGone; the refresh's own SIP status must not become the call's
 			}
 		})
 		return

@@ -100,6 +100,7 @@ func cutAttr(a slog.Attr) slog.Attr {
 		if s, ok := v.Any().(interface{ String() string }); ok {
 			return slog.String(a.Key, cut(s.String()))
 		}
+	default: // numbers, times, groups: short already
 	}
 	return a
 }

@@ -86,10 +86,9 @@ func (u *UA) transportFor(req *sip.Request) string {
 func (o *outgoing) Cancel() { o.cancelOnce.Do(func() { close(o.cancel) }) }
 
 func (o *outgoing) run() {
-	u, req := o.u, o.req
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	tx, err := u.cli.TransactionRequest(ctx, req)
+	tx, err := o.u.cli.TransactionRequest(ctx, o.req)
 	if err != nil {
 		o.ev.OnFail(noAnswer(err))
 		return
@@ -100,86 +99,109 @@ func (o *outgoing) run() {
 		defer t.Stop()
 		timeout = t.C
 	}
-	var (
-		canceled    error // why we gave up, once we have
-		provisional bool  // CANCEL may be sent only after a provisional response (§9.1)
-		cancelSent  bool
-		auths       int
-	)
-	sendCancel := func() {
-		if cancelSent || !provisional {
-			return
-		}
-		cancelSent = true
-		go o.sendCancel(tx)
-	}
-	giveUp := func(why error) {
-		if canceled == nil {
-			canceled = why
-		}
-		sendCancel()
-	}
+	r := &inviteRun{o: o, ctx: ctx, tx: tx}
 	cancelCh := o.cancel
 	for {
 		select {
 		case <-cancelCh:
 			cancelCh = nil
-			giveUp(ErrCanceled)
+			r.giveUp(ErrCanceled)
 		case <-timeout:
 			timeout = nil
-			giveUp(ErrTimeout)
-		case <-tx.Done():
-			if canceled != nil {
-				o.ev.OnFail(canceled)
+			r.giveUp(ErrTimeout)
+		case <-r.tx.Done():
+			if r.canceled != nil {
+				o.ev.OnFail(r.canceled)
 				return
 			}
-			o.ev.OnFail(noAnswer(tx.Err()))
+			o.ev.OnFail(noAnswer(r.tx.Err()))
 			return
-		case res := <-tx.Responses():
-			switch {
-			case res.IsProvisional():
-				if res.StatusCode > 100 {
-					provisional = true
-				}
-				if canceled != nil {
-					sendCancel()
-					continue
-				}
-				if res.StatusCode > 100 {
-					o.ev.OnProgress(int(res.StatusCode), res.Reason)
-				}
-			case res.IsSuccess():
-				d := o.established(tx, res)
-				if canceled != nil {
-					// A 200 crossed our CANCEL: confirm and hang up, so the
-					// far end does not stay answered.
-					u.log.Info("a 200 OK crossed our CANCEL: sending ACK and BYE", "call-id", d.callID)
-					go func() {
-						bctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-						defer cancel()
-						_ = d.Bye(bctx)
-					}()
-					o.ev.OnFail(canceled)
-					return
-				}
-				o.ev.OnAnswer(d)
-				return
-			case (res.StatusCode == 401 || res.StatusCode == 407) && auths < 2 && canceled == nil && u.password() != "":
-				auths++
-				tx.Terminate()
-				if tx, err = o.authenticate(ctx, res); err != nil {
-					o.ev.OnFail(err)
-					return
-				}
-			default:
-				if canceled != nil {
-					o.ev.OnFail(canceled)
-					return
-				}
-				o.ev.OnFail(statusError(res))
+		case res := <-r.tx.Responses():
+			if r.response(res) {
 				return
 			}
 		}
+	}
+}
+
+// inviteRun is the state of one outgoing INVITE, across its digest retries.
+type inviteRun struct {
+	o           *outgoing
+	ctx         context.Context
+	tx          sip.ClientTransaction // the current INVITE's (a new one after a challenge)
+	canceled    error                 // why we gave up, once we have
+	provisional bool                  // CANCEL may be sent only after a provisional response (§9.1)
+	cancelSent  bool
+	auths       int
+}
+
+// sendCancel sends CANCEL once, as soon as it is allowed.
+func (r *inviteRun) sendCancel() {
+	if r.cancelSent || !r.provisional {
+		return
+	}
+	r.cancelSent = true
+	go r.o.sendCancel()
+}
+
+// giveUp records the first reason to give up and cancels the INVITE.
+func (r *inviteRun) giveUp(why error) {
+	if r.canceled == nil {
+		r.canceled = why
+	}
+	r.sendCancel()
+}
+
+// response handles one response to the INVITE; true when the attempt is
+// over (the events are told).
+func (r *inviteRun) response(res *sip.Response) bool {
+	o, u := r.o, r.o.u
+	switch {
+	case res.IsProvisional():
+		if res.StatusCode > 100 {
+			r.provisional = true
+		}
+		if r.canceled != nil {
+			r.sendCancel()
+			return false
+		}
+		if res.StatusCode > 100 {
+			o.ev.OnProgress(int(res.StatusCode), res.Reason)
+		}
+		return false
+	case res.IsSuccess():
+		d := o.established(r.tx, res)
+		if r.canceled != nil {
+			// A 200 crossed our CANCEL: confirm and hang up, so the
+			// far end does not stay answered.
+			u.log.Info("a 200 OK crossed our CANCEL: sending ACK and BYE", "call-id", d.callID)
+			go func() {
+				bctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+				defer cancel()
+				_ = d.Bye(bctx)
+			}()
+			o.ev.OnFail(r.canceled)
+			return true
+		}
+		o.ev.OnAnswer(d)
+		return true
+	case (res.StatusCode == 401 || res.StatusCode == 407) && r.auths < 2 && r.canceled == nil && u.password() != "":
+		r.auths++
+		r.tx.Terminate()
+		tx, err := o.authenticate(r.ctx, res)
+		if err != nil {
+			o.ev.OnFail(err)
+			return true
+		}
+		r.tx = tx
+		return false
+	default:
+		if r.canceled != nil {
+			o.ev.OnFail(r.canceled)
+			return true
+		}
+		o.ev.OnFail(statusError(res))
+		return true
 	}
 }
 
@@ -214,7 +236,7 @@ func (o *outgoing) authenticate(ctx context.Context, res *sip.Response) (sip.Cli
 
 // sendCancel sends CANCEL for the INVITE (RFC 3261 §9.1): same Request-URI,
 // Call-ID, From, To, CSeq number and top Via.
-func (o *outgoing) sendCancel(tx sip.ClientTransaction) {
+func (o *outgoing) sendCancel() {
 	inv := o.req
 	c := sip.NewRequest(sip.CANCEL, inv.Recipient)
 	if via := inv.Via(); via != nil {

@@ -97,7 +97,7 @@ func ParseReginfo(body []byte) (*Reginfo, error) {
 	var x xmlReginfo
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	dec.Strict = true
-	dec.CharsetReader = func(charset string, r2 io.Reader) (io.Reader, error) {
+	dec.CharsetReader = func(charset string, _ io.Reader) (io.Reader, error) {
 		return nil, fmt.Errorf("charset %q: only UTF-8 is accepted", charset)
 	}
 	if err := dec.Decode(&x); err != nil {

@@ -17,6 +17,7 @@ import (
 // RegState is where registration stands.
 type RegState string
 
+// The registration states.
 const (
 	Unregistered RegState = "unregistered"
 	Registering  RegState = "registering"
@@ -35,7 +36,7 @@ type RegStatus struct {
 
 // Backoff bounds for failed registrations.
 var (
-	RetryMin = 1 * time.Second
+	RetryMin = 1 * time.Second //nolint:revive // time-naming: Min is "minimum", beside RetryMax
 	RetryMax = 60 * time.Second
 )
 

@@ -109,14 +109,14 @@ func New(cfg Config) (*UA, error) {
 	u.ua = ua
 	u.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger))
 	if err != nil {
-		ua.Close()
+		_ = ua.Close() // the setup error is the one to report
 		return nil, fmt.Errorf("sip server: %w", err)
 	}
 	switch cfg.Transport {
 	case "udp":
 		pc, err := net.ListenPacket("udp4", cfg.Listen)
 		if err != nil {
-			ua.Close()
+			_ = ua.Close() // the setup error is the one to report
 			return nil, fmt.Errorf("cannot open the SIP port %s: %w (is another program using it? change account.listen)", cfg.Listen, err)
 		}
 		u.listener = pc
@@ -125,7 +125,7 @@ func New(cfg Config) (*UA, error) {
 	case "tcp":
 		ln, err := net.Listen("tcp4", cfg.Listen)
 		if err != nil {
-			ua.Close()
+			_ = ua.Close() // the setup error is the one to report
 			return nil, fmt.Errorf("cannot open the SIP port %s: %w (is another program using it? change account.listen)", cfg.Listen, err)
 		}
 		u.listener = ln
@@ -137,7 +137,7 @@ func New(cfg Config) (*UA, error) {
 		// request sent before that would open a second socket on the same
 		// port and fail with "address already in use".
 		if err := waitConnection(u.srv.TransportLayer(), localAddr); err != nil {
-			u.Close()
+			_ = u.Close() // the setup error is the one to report
 			return nil, err
 		}
 	}
@@ -156,7 +156,7 @@ func New(cfg Config) (*UA, error) {
 	}
 	u.cli, err = sipgo.NewClient(ua, opts...)
 	if err != nil {
-		u.Close()
+		_ = u.Close() // the setup error is the one to report
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
 	// No display name in Contact: it belongs in From, and peers that copy
@@ -194,7 +194,7 @@ func outboundIP(registrar string) string {
 	if err != nil {
 		return "127.0.0.1"
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // sent nothing: only the local address was wanted
 	return c.LocalAddr().(*net.UDPAddr).IP.String()
 }
 
