@@ -234,7 +234,10 @@ func (r *rig) presses() []hal.Key {
 	var got []hal.Key
 	for {
 		select {
-		case k := <-r.kp.Presses():
+		case k, ok := <-r.kp.Presses():
+			if !ok {
+				return got
+			}
 			got = append(got, k)
 		default:
 			return got

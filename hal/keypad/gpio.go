@@ -18,13 +18,19 @@ func NewGPIO(rows []gpio.PinOut, cols []gpio.PinIn, layout [][]hal.Key, opts *Op
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
+	for i, r := range rows {
+		if r == nil {
+			return nil, fmt.Errorf("keypad: row %d has no pin; give every row a pin", i)
+		}
 		if err := r.Out(gpio.Low); err != nil {
 			return nil, fmt.Errorf("keypad: row pin %s cannot be an output: %w", r, err)
 		}
 	}
 	names := make([]string, len(cols))
 	for i := range cols {
+		if cols[i] == nil {
+			return nil, fmt.Errorf("keypad: column %d has no pin; give every column a pin", i)
+		}
 		names[i] = fmt.Sprintf("column %d", i)
 	}
 	in, err := newInputs(cols, names)

@@ -26,6 +26,7 @@ import (
 // Kind is what happened to a key.
 type Kind int
 
+// The kinds of Event.
 const (
 	Down Kind = iota // pressed (after debounce)
 	Up               // released (after debounce)

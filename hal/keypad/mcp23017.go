@@ -52,7 +52,7 @@ type mcp23017 struct {
 }
 
 func (d *mcp23017) write16(reg byte, v uint16) error {
-	d.buf = [3]byte{reg, byte(v), byte(v >> 8)}
+	d.buf = [3]byte{reg, byte(v & 0xFF), byte(v >> 8)}
 	return d.dev.Tx(d.buf[:], nil)
 }
 

@@ -35,7 +35,7 @@ type pcf8574 struct {
 }
 
 func (d *pcf8574) drive(low uint16) error {
-	d.buf[0] = ^byte(low)
+	d.buf[0] = ^byte(low & 0xFF)
 	return d.dev.Tx(d.buf[:], nil)
 }
 
