@@ -140,7 +140,7 @@ func (c *client) reachError(err error) error {
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return fmt.Errorf("cannot reach the phone's control API at %s: %v (%s)", c.base, dnsErr, how)
+		return fmt.Errorf("cannot reach the phone's control API at %s: %w (%s)", c.base, dnsErr, how)
 	}
-	return fmt.Errorf("cannot reach the phone's control API at %s: %v (%s)", c.base, err, how)
+	return fmt.Errorf("cannot reach the phone's control API at %s: %w (%s)", c.base, err, how)
 }

@@ -21,7 +21,7 @@ func (c *cli) status(ctx context.Context, args []string) int {
 	}
 	var st state
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return c.fail(fmt.Errorf("GET /v1/state: unexpected answer: %v", err))
+		return c.fail(fmt.Errorf("GET /v1/state: unexpected answer: %w", err))
 	}
 	c.printState(st)
 	return exitOK
@@ -115,7 +115,7 @@ func (c *cli) agentStatus(ctx context.Context, args []string) int {
 	}
 	var st agentState
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return c.fail(fmt.Errorf("agent status: unexpected answer: %v", err))
+		return c.fail(fmt.Errorf("agent status: unexpected answer: %w", err))
 	}
 	c.printAgent(st)
 	return exitOK

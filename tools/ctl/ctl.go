@@ -177,7 +177,7 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int, synop
 
 func argCount(lo, hi int) string {
 	switch {
-	case lo == hi && lo == 0:
+	case lo == 0 && hi == 0:
 		return "no arguments"
 	case lo == hi:
 		return fmt.Sprintf("%d argument(s)", lo)

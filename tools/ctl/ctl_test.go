@@ -134,7 +134,7 @@ func TestStatusTable(t *testing.T) {
 	f := newFakeAPI(t)
 	ms := func(d time.Duration) int64 { return testNow.Add(-d).UnixMilli() }
 	body := fmt.Sprintf(stateJSON, ms(2*time.Minute), ms(65*time.Second), ms(7*time.Second), ms(time.Hour+2*time.Minute+5*time.Second))
-	f.mux.HandleFunc("GET /v1/state", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) })
+	f.mux.HandleFunc("GET /v1/state", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, body) })
 
 	code, out, errs := ctl(t, f, nil, "status")
 	if code != 0 {
@@ -170,7 +170,7 @@ func TestStatusTable(t *testing.T) {
 
 func TestStatusNoCalls(t *testing.T) {
 	f := newFakeAPI(t)
-	f.mux.HandleFunc("GET /v1/state", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc("GET /v1/state", func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, `{"registration":{"state":"failed","code":403,"reason":"Forbidden","retryIn":"30s"},"extension":"1001","userId":"a","sessions":[],"agent":{"status":"free","since":0}}`)
 	})
 	code, out, _ := ctl(t, f, nil, "status")
@@ -181,7 +181,7 @@ func TestStatusNoCalls(t *testing.T) {
 
 func TestCallPrintsSessionID(t *testing.T) {
 	f := newFakeAPI(t)
-	f.mux.HandleFunc("POST /v1/call", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc("POST /v1/call", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, 200, map[string]string{"sessionId": "abc-123"})
 	})
 	// Flags after the number, as people type them.
@@ -230,7 +230,7 @@ func TestSessionCommands(t *testing.T) {
 func TestAgentStatus(t *testing.T) {
 	f := newFakeAPI(t)
 	st := `{"status":"%s","reason":"%s","since":%d,"restReasons":["Meal","Meeting"]}`
-	f.mux.HandleFunc("GET /v1/agent/status", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc("GET /v1/agent/status", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, st, "free", "", testNow.Add(-90*time.Second).UnixMilli())
 	})
 	f.mux.HandleFunc("POST /v1/agent/status", func(w http.ResponseWriter, r *http.Request) {
@@ -273,7 +273,7 @@ func TestAgentStatus(t *testing.T) {
 
 func TestAPIErrorIsPrinted(t *testing.T) {
 	f := newFakeAPI(t)
-	f.mux.HandleFunc("POST /v1/call", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc("POST /v1/call", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, 400, map[string]any{"code": -10005, "message": "not logged in: call login first"})
 	})
 	code, out, errs := ctl(t, f, nil, "call", "1002")
@@ -438,7 +438,7 @@ func TestEventsHuman(t *testing.T) {
 
 func TestEventsFirstConnectionFails(t *testing.T) {
 	f := newFakeAPI(t)
-	f.mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, 401, map[string]any{"code": -10401, "message": "control API: missing or wrong bearer token"})
 	})
 	code, _, errs := ctl(t, f, nil, "events")
@@ -453,7 +453,7 @@ func TestLogs(t *testing.T) {
 	ring := []string{"l1", "l2", "l3"}
 	f.mux.HandleFunc("GET /v1/logs", func(w http.ResponseWriter, r *http.Request) {
 		var n int
-		fmt.Sscan(r.URL.Query().Get("n"), &n)
+		_, _ = fmt.Sscan(r.URL.Query().Get("n"), &n) // none: 0
 		mu.Lock()
 		defer mu.Unlock()
 		reply(w, 200, map[string]any{"lines": ring[max(len(ring)-n, 0):]})
@@ -476,15 +476,15 @@ func TestLogs(t *testing.T) {
 	go func() {
 		done <- c.run(ctx, []string{"logs", "-f", "-n", "1"}, func(k string) string { return map[string]string{"DESKPHONE_API": f.URL}[k] })
 	}()
-	waitFor(t, 5*time.Second, func() bool { return buf.String() == "l3\n" }, func() string { return buf.String() })
+	waitFor(t, 5*time.Second, func() bool { return buf.String() == "l3\n" }, buf.String)
 	mu.Lock()
 	ring = append(ring, "l4", "l5")
 	mu.Unlock()
-	waitFor(t, 5*time.Second, func() bool { return buf.String() == "l3\nl4\nl5\n" }, func() string { return buf.String() })
+	waitFor(t, 5*time.Second, func() bool { return buf.String() == "l3\nl4\nl5\n" }, buf.String)
 	mu.Lock()
 	ring = append(ring, "l6")
 	mu.Unlock()
-	waitFor(t, 5*time.Second, func() bool { return buf.String() == "l3\nl4\nl5\nl6\n" }, func() string { return buf.String() })
+	waitFor(t, 5*time.Second, func() bool { return buf.String() == "l3\nl4\nl5\nl6\n" }, buf.String)
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("logs -f exit %d", code)
@@ -501,7 +501,7 @@ func TestLogsOnOldFirmware(t *testing.T) {
 
 func TestLogsNotKept(t *testing.T) {
 	f := newFakeAPI(t)
-	f.mux.HandleFunc("GET /v1/logs", func(w http.ResponseWriter, r *http.Request) {
+	f.mux.HandleFunc("GET /v1/logs", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, 404, map[string]any{"code": 404, "message": "this phone keeps no log tail"})
 	})
 	code, _, errs := ctl(t, f, nil, "logs")

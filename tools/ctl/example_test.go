@@ -13,7 +13,7 @@ import (
 // Run is `deskphone ctl` with its environment and streams passed in; here a
 // stand-in for the phone answers POST /v1/call.
 func ExampleRun() {
-	phone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	phone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, `{"sessionId":"3f2a9c"}`)
 	}))
 	defer phone.Close()
