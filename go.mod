@@ -23,6 +23,7 @@ require (
 	github.com/ulikunitz/xz v0.5.15 // indirect
 	go.bug.st/serial v1.8.0
 	periph.io/x/conn/v3 v3.7.3
+	periph.io/x/host/v3 v3.8.5
 )
 
 require (

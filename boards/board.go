@@ -17,9 +17,19 @@ type Panel interface {
 	Snapshot() any
 }
 
-// ErrAbsent is wrapped by a display driver whose device does not answer
-// on its bus. Open then keeps the board working without the display.
+// ErrAbsent marks a display whose device does not answer on its bus (see
+// Absent). Open then keeps the board working without the display.
 var ErrAbsent = errors.New("device absent")
+
+// Absent marks err, a display driver's failure to reach its device, as
+// ErrAbsent; its text stays err's.
+func Absent(err error) error { return absentError{err} }
+
+type absentError struct{ err error }
+
+func (e absentError) Error() string        { return e.err.Error() }
+func (e absentError) Unwrap() error        { return e.err }
+func (e absentError) Is(target error) bool { return target == ErrAbsent }
 
 // Board is a hal.Board assembled from parts. It always implements
 // hal.ColorLEDs: on LEDs without colours, SetLEDColor sets the state alone.

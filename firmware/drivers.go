@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"deskphone/boards"
+	_ "deskphone/boards/periphparts" // keypads, HD44780 and SSD1306 displays on periph.io
 	"deskphone/config"
 	"deskphone/hal"
 	"deskphone/hal/sim"
