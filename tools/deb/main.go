@@ -78,13 +78,13 @@ func build(o options) (string, error) {
 			Depends:  []string{"adduser"}, // postinst creates the service user
 			Contents: contents,
 			Scripts: nfpm.Scripts{
-				PostInstall: filepath.Join(o.Root, "packaging/debian/postinst"),
-				PreRemove:   filepath.Join(o.Root, "packaging/debian/prerm"),
-				PostRemove:  filepath.Join(o.Root, "packaging/debian/postrm"),
+				PostInstall: filepath.Join(o.Root, "packaging", "debian", "postinst"),
+				PreRemove:   filepath.Join(o.Root, "packaging", "debian", "prerm"),
+				PostRemove:  filepath.Join(o.Root, "packaging", "debian", "postrm"),
 			},
 		},
 	})
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+	if err := os.MkdirAll(o.Out, 0o755); err != nil { //nolint:gosec // G301: dist/ holds packages to be copied and served
 		return "", err
 	}
 	path := filepath.Join(o.Out, deb.Default.ConventionalFileName(info))
@@ -97,7 +97,7 @@ func build(o options) (string, error) {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
+		_ = os.Remove(path) // a half-written package; the build's error is the one to report
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return path, nil
@@ -120,7 +120,7 @@ func (o options) check() error {
 	if err != nil {
 		return fmt.Errorf("-bin %s: %w (build it with GOOS=linux and the GOARCH of %s)", o.Bin, err, o.Arch)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	if f.Machine != want {
 		return fmt.Errorf("-bin %s is built for %s, not %s: build it with the GOARCH of %s", o.Bin, f.Machine, o.Arch, o.Arch)
 	}
