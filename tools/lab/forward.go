@@ -45,7 +45,7 @@ func (f *forwarder) serve() {
 			return // closed
 		}
 		if !f.track(c) {
-			c.Close()
+			_ = c.Close() // closing: nothing to report to
 			return
 		}
 		f.wg.Go(func() {
@@ -70,7 +70,7 @@ func (f *forwarder) untrack(c net.Conn) {
 	f.mu.Lock()
 	delete(f.conns, c)
 	f.mu.Unlock()
-	c.Close()
+	_ = c.Close() // the copy is over either way
 }
 
 // join copies between the client c and a new connection to the target.
@@ -81,7 +81,7 @@ func (f *forwarder) join(c net.Conn) {
 		return
 	}
 	if !f.track(t) {
-		t.Close()
+		_ = t.Close() // closing: nothing to report to
 		return
 	}
 	defer f.untrack(t)
@@ -104,10 +104,10 @@ func (f *forwarder) close() {
 	f.mu.Lock()
 	f.closed = true
 	for c := range f.conns {
-		c.Close()
+		_ = c.Close() // ends the copy; an error means it had ended
 	}
 	f.mu.Unlock()
-	f.ln.Close()
+	_ = f.ln.Close() // stops Accept; an error means it had stopped
 	f.wg.Wait()
 }
 

@@ -23,7 +23,7 @@ import (
 var echoAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"method": r.Method, "path": r.URL.Path, "body": string(body), "host": r.Host})
+	_ = json.NewEncoder(w).Encode(map[string]string{"method": r.Method, "path": r.URL.Path, "body": string(body), "host": r.Host}) // a failure shows in the client's check
 })
 
 // unixServer serves h on a UNIX socket in a temp dir; it returns the path.
@@ -116,7 +116,7 @@ func TestForwarderStreamsAndCloseEndsThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newForwarder(ln, dialer("unix", sock), "no lab")
-	res, err := http.Get("http://" + ln.Addr().String() + "/v1/events")
+	res, err := http.Get("http://" + ln.Addr().String() + "/v1/events") //nolint:bodyclose // closed by the defer below; bodyclose misses it
 	if err != nil {
 		t.Fatal(err)
 	}
