@@ -42,7 +42,8 @@ import (
 // Abbreviation rules, the same on every screen:
 //   - a text has forms, longest first, and the first that fits is shown:
 //     "Registered" → "Reg", "Talking 2000" → "Talk 2000", "From 3000" →
-//     "3000", "Transfer" → "Xfer", "Ended: you hung up" → "You hung up",
+//     "3000", "Transfer failed (486)" → "Transfer failed 486" → "Xfer
+//     failed 486", "Ended: you hung up" → "You hung up",
 //     "Wrap-up 25s left" → "Wrap-up 25s", "Free 00:05" → "Free";
 //   - a part at the right (the time of day, the DTMF digits) stays only if
 //     one of the left text's forms fits beside it;
@@ -151,7 +152,7 @@ func tall(m Model, rows, cols int, now time.Time) []string {
 func callRows(c, other *Call, cols int, now time.Time) (what, status, third string) {
 	name := c.Label
 	status = timer(c, now)
-	third = fit(cols, c.third(), strings.Replace(c.third(), "Transfer", "Xfer", 1))
+	third = fit(cols, noteForms(c.third())...)
 	switch c.State {
 	case phone.StateRinging:
 		what = "Incoming call"
@@ -183,6 +184,14 @@ func callRows(c, other *Call, cols int, now time.Time) (what, status, third stri
 		third = otherLine(other)
 	}
 	return what, status, third
+}
+
+// noteForms are a phone's note (or the digits) and its shorter forms: the
+// code's brackets dropped, then "Transfer" as "Xfer": "Transfer failed
+// (486)" → "Transfer failed 486" → "Xfer failed 486".
+func noteForms(s string) []string {
+	bare := strings.NewReplacer("(", "", ")", "").Replace(s)
+	return []string{s, bare, strings.Replace(bare, "Transfer", "Xfer", 1)}
 }
 
 // otherLine is the second line's summary, e.g. "L2 held 2000".

@@ -557,7 +557,7 @@ func TestTransferFailed(t *testing.T) {
 	d.WaitReq(t, "REFER", 1, wait)
 	d.FarNotify(486, "Busy Here")
 	h.waitState(sid, phone.StateConnected)
-	h.waitLines(hal.LEDOn, "Talking 2000", "", "Xfer failed (486)") // "Transfer failed (486)" is 21 wide
+	h.waitLines(hal.LEDOn, "Talking 2000", "", "Transfer failed 486") // "Transfer failed (486)" is 21 wide
 }
 
 // A 2×16 display (hal.Display.Size) gets 2 lines laid out for it, and the
