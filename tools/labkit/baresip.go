@@ -94,7 +94,7 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 	}
 	fail := func(err error) (*Baresip, error) {
 		if b.c != nil {
-			b.c.close()
+			_ = b.c.close() // the start-up error is the one to report
 		}
 		_ = b.p.stop(2 * time.Second)
 		return nil, fmt.Errorf("baresip %s: %w\n--- %s (tail) ---\n%s", opts.User, err, b.p.logPath, b.p.logTail(20))
@@ -111,7 +111,7 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 func (b *Baresip) accountLine() string {
 	// The registrar's port goes in the AOR: an outbound proxy would make
 	// baresip speak SIP outbound (RFC 5626), which the lab does not need.
-	line := fmt.Sprintf("<sip:%s@%s>;auth_pass=\"%s\";answermode=%s;regint=300",
+	line := fmt.Sprintf("<sip:%s@%s>;auth_pass=\"%s\";answermode=%s;regint=300", //nolint:gocritic // sprintfQuotedString: baresip's quoting, not Go's
 		b.opts.User, b.opts.Registrar, b.opts.Password, b.opts.AnswerMode)
 	if b.opts.Codecs != "" {
 		line += ";audio_codecs=" + b.opts.Codecs
@@ -160,7 +160,7 @@ func (b *Baresip) waitRegistered(timeout time.Duration) error {
 	var last string
 	for {
 		if b.p.exited() {
-			return fmt.Errorf("exited during start-up (%v)", b.p.err)
+			return fmt.Errorf("exited during start-up (%w)", b.p.err)
 		}
 		out, err := b.c.command(ctx, "reginfo", "")
 		if err == nil && registeredOK(out) {
@@ -295,7 +295,7 @@ func (b *Baresip) Log() string { return b.p.log() }
 
 // Stop sends SIGTERM (baresip un-registers and exits) and SIGKILL after 5 s.
 func (b *Baresip) Stop() error {
-	b.c.close()
+	_ = b.c.close() // baresip is being stopped: a broken control link changes nothing
 	// The first SIGTERM hangs up calls and un-registers; with a call whose
 	// far end is gone it waits for that BYE to time out (32 s). A second
 	// SIGTERM makes baresip quit at once (its signal handler's second stage).

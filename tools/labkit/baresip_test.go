@@ -122,7 +122,7 @@ func TestBaresipManualAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer callee.Stop()
+	defer func() { _ = callee.Stop() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 

@@ -17,12 +17,12 @@ func (k *Kamailio) RegisterContact(user, password string, port, expires int) err
 	if err != nil {
 		return err
 	}
-	defer ua.Close()
+	defer func() { _ = ua.Close() }()
 	c, err := sipgo.NewClient(ua, sipgo.WithClientHostname(Domain))
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", User: user, Host: Domain, Port: k.Port()})

@@ -104,14 +104,14 @@ func (k *Kamailio) waitReady(timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	to, _ := net.ResolveUDPAddr("udp4", k.Addr())
 	local := conn.LocalAddr().String()
 	buf := make([]byte, 4096)
 	deadline := time.Now().Add(timeout)
 	for i := 0; time.Now().Before(deadline); i++ {
 		if k.p.exited() {
-			return fmt.Errorf("exited during start-up (%v)", k.p.err)
+			return fmt.Errorf("exited during start-up (%w)", k.p.err)
 		}
 		probe := "OPTIONS sip:" + k.Addr() + " SIP/2.0\r\n" +
 			"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-labkit-" + strconv.Itoa(i) + ";rport\r\n" +
@@ -148,7 +148,7 @@ func (k *Kamailio) Log() string { return k.p.log() }
 func (k *Kamailio) Stop() error {
 	err := k.p.stop(10 * time.Second)
 	if filepath.Dir(k.ctlSock) != k.opts.Dir {
-		os.RemoveAll(filepath.Dir(k.ctlSock))
+		_ = os.RemoveAll(filepath.Dir(k.ctlSock)) // a temp dir; stop's error is the one to report
 	}
 	return err
 }

@@ -43,7 +43,7 @@ func createPresenceDB(dir string) error {
 	cmd := exec.Command("sqlite3", db)
 	cmd.Stdin = strings.NewReader(sql.String())
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("kamailio presence: creating %s: %v: %s", db, err, out)
+		return fmt.Errorf("kamailio presence: creating %s: %w: %s", db, err, out)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package labkit
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -41,7 +42,7 @@ func sipsakRegister(t *testing.T, k *Kamailio, user, password string, localPort 
 	if err == nil {
 		return 0
 	}
-	ee, ok := err.(*exec.ExitError)
+	ee, ok := errors.AsType[*exec.ExitError](err)
 	if !ok {
 		t.Fatalf("sipsak: %v: %s", err, out)
 	}

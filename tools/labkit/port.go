@@ -79,7 +79,7 @@ func freeUDP(port int) int {
 	if err != nil {
 		return 0
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // a probe
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
@@ -88,6 +88,6 @@ func freeTCP(port int) int {
 	if err != nil {
 		return 0
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }() // a probe
 	return l.Addr().(*net.TCPAddr).Port
 }

@@ -36,13 +36,13 @@ func startCmd(cmd *exec.Cmd, logPath string) (*proc, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		logf.Close()
+		_ = logf.Close() // the start error is the one to report
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
-		logf.Close()
+		_ = logf.Close() // the process is gone; its log is what was written
 		close(p.done)
 	}()
 	return p, nil
@@ -93,7 +93,7 @@ func (p *proc) stop(grace time.Duration) error {
 		}
 	}
 	if p.err != nil {
-		return fmt.Errorf("%s exited: %v; log: %s", p.name, p.err, p.logPath)
+		return fmt.Errorf("%s exited: %w; log: %s", p.name, p.err, p.logPath)
 	}
 	return nil
 }

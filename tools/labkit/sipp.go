@@ -116,7 +116,7 @@ func (s *SIPp) waitBound(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		if s.p.exited() {
-			return fmt.Errorf("exited during start-up (%v)", s.p.err)
+			return fmt.Errorf("exited during start-up (%w)", s.p.err)
 		}
 		for _, table := range []string{"/proc/net/udp", "/proc/net/tcp"} {
 			b, err := os.ReadFile(table)
@@ -144,7 +144,8 @@ func RunSIPp(ctx context.Context, opts SIPpOptions) (*SIPp, error) {
 		return nil, err
 	}
 	defer s.Stop()
-	return s, s.Wait(ctx)
+	err = s.Wait(ctx)
+	return s, err
 }
 
 // sippExit explains SIPp's exit codes.
@@ -174,7 +175,7 @@ func (s *SIPp) Wait(ctx context.Context) error {
 	if errors.As(s.p.err, &ee) {
 		code = ee.ExitCode()
 	}
-	return fmt.Errorf("sipp %s: exit code %d (%s): %v\n$ %s\n--- errors (tail) ---\n%s\n--- %s (tail) ---\n%s",
+	return fmt.Errorf("sipp %s: exit code %d (%s): %w\n$ %s\n--- errors (tail) ---\n%s\n--- %s (tail) ---\n%s",
 		filepath.Base(s.stem), code, sippExit[code], s.p.err, strings.Join(s.p.cmd.Args, " "),
 		tail(s.Errors(), 20), s.p.logPath, s.p.logTail(25))
 }

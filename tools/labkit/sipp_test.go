@@ -50,7 +50,8 @@ func runUAC(t *testing.T, ctx context.Context, uac SIPpOptions, uas *SIPp) (*SIP
 	t.Helper()
 	uac.Remote = uas.Addr()
 	c := startSIPp(t, uac)
-	return c, c.Wait(ctx)
+	err := c.Wait(ctx)
+	return c, err
 }
 
 func TestSIPpNoAck(t *testing.T) {
@@ -105,7 +106,7 @@ func TestSIPpRefresh(t *testing.T) {
 	Require(t)
 	for _, refreshes := range []int{3, 0} {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
+		t.Cleanup(cancel)
 		uas := startSIPp(t, SIPpOptions{Scenario: ScenarioSessionTimerUAS, Vars: map[string]string{"expires": "90"}})
 		if _, err := runUAC(t, ctx, SIPpOptions{Scenario: ScenarioRefresh,
 			Vars: map[string]string{"refreshes": strconv.Itoa(refreshes), "interval_ms": "100"}}, uas); err != nil {
@@ -121,7 +122,7 @@ func TestSIPpRefresh(t *testing.T) {
 		// Each re-INVITE carries a newer SDP version, all in one dialog.
 		oLine := regexp.MustCompile(`(?m)^o=\S+ \S+ (\d+) `)
 		for i, m := range invites {
-			if v := oLine.FindStringSubmatch(m.Body()); v == nil || v[1] != strconv.Itoa(i+1) {
+			if v := oLine.FindStringSubmatch(m.Body()); len(v) < 2 || v[1] != strconv.Itoa(i+1) {
 				t.Errorf("INVITE %d: o= version %v, want %d", i, v, i+1)
 			}
 			if m.Header("Call-ID") != invites[0].Header("Call-ID") {

@@ -18,7 +18,7 @@ type Binding struct {
 func (k *Kamailio) Bindings(user string) ([]Binding, error) {
 	out, err := exec.Command("kamcmd", "-s", "unix:"+k.ctlSock, "ul.dump").CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("kamcmd ul.dump: %v: %s", err, out)
+		return nil, fmt.Errorf("kamcmd ul.dump: %w: %s", err, out)
 	}
 	return parseULDump(string(out), user)
 }
