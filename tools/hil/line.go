@@ -37,8 +37,8 @@ func OpenPty() (*Pty, error) {
 		return nil, fmt.Errorf("hil: opening a pseudo-terminal: %w", err)
 	}
 	if err := makeRaw(int(tty.Fd())); err != nil {
-		ptm.Close()
-		tty.Close()
+		_ = ptm.Close()
+		_ = tty.Close()
 		return nil, fmt.Errorf("hil: making %s raw: %w", tty.Name(), err)
 	}
 	return &Pty{File: ptm, TTY: tty.Name(), tty: tty}, nil

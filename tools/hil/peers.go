@@ -68,7 +68,7 @@ func (l *Lab) start(user string, args []string) error {
 		return fmt.Errorf("peer baresip %s is already running; stop it first", user)
 	}
 	dir := filepath.Join(l.Dir, "baresip-"+user)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("peer baresip %s: %w", user, err)
 	}
 	b, err := labkit.StartBaresip(labkit.BaresipOptions{

@@ -86,8 +86,8 @@ func (r *Runner) Run(ctx context.Context, s *Script) Report {
 	return rep
 }
 
-func (rep Report) count() (pass, fail, skip int) {
-	for _, x := range rep.Results {
+func (r Report) count() (pass, fail, skip int) {
+	for _, x := range r.Results {
 		switch x.Status {
 		case "pass":
 			pass++

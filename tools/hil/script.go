@@ -44,7 +44,7 @@ func ParseFile(path string) (*Script, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hil: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	return Parse(f, path)
 }
 
@@ -104,7 +104,7 @@ func tokenize(line string) ([]string, error) {
 			}
 			s, err := strconv.Unquote(string(rs[i : j+1]))
 			if err != nil {
-				return nil, fmt.Errorf("bad quoted text %s: %v", string(rs[i:j+1]), err)
+				return nil, fmt.Errorf("bad quoted text %s: %w", string(rs[i:j+1]), err)
 			}
 			toks = append(toks, quoted(s))
 			i = j + 1
@@ -203,48 +203,54 @@ func parseExpect(st Step, args []string) (Step, error) {
 	if len(args) == 0 {
 		return st, fmt.Errorf("expect what? display, led, event, state, agent or peer")
 	}
-	st.What, args = unq(args[0]), args[1:]
-	st.Args = unqAll(args)
+	st.What, st.Args = unq(args[0]), unqAll(args[1:])
+	err := checkExpect(&st, len(args)-1) // may set st.User
+	return st, err
+}
+
+// checkExpect checks an expect step's arguments (n of them) for its kind.
+func checkExpect(st *Step, n int) error {
 	switch st.What {
 	case "display":
-		if len(args) != 1 {
-			return st, fmt.Errorf(`write expect display "TEXT" [within D], e.g. expect display "Dial:" within 2s`)
+		if n != 1 {
+			return fmt.Errorf(`write expect display "TEXT" [within D], e.g. expect display "Dial:" within 2s`)
 		}
 	case "led":
-		if len(args) != 1 || !ledArg.MatchString(st.Args[0]) {
-			return st, fmt.Errorf("write expect led NAME=STATE[/COLOUR] with STATE off, on, blink or fast-blink, e.g. expect led line=on or expect led status=on/green")
+		if n != 1 || !ledArg.MatchString(st.Args[0]) {
+			return fmt.Errorf("write expect led NAME=STATE[/COLOUR] with STATE off, on, blink or fast-blink, e.g. expect led line=on or expect led status=on/green")
 		}
 	case "event":
-		if len(args) == 0 {
-			return st, fmt.Errorf("write expect event NAME [FIELD=VALUE...], e.g. expect event onEnded reason=LocalBye within 5s")
+		if n == 0 {
+			return fmt.Errorf("write expect event NAME [FIELD=VALUE...], e.g. expect event onEnded reason=LocalBye within 5s")
 		}
-		for _, a := range st.Args[1:] {
-			if !fieldArg.MatchString(a) {
-				return st, fmt.Errorf("%q: event fields are FIELD=VALUE, e.g. reason=LocalBye (dotted for nested fields: rtp.packetsLost=0)", a)
-			}
-		}
+		return checkFields(st.Args[1:], "event fields are FIELD=VALUE, e.g. reason=LocalBye (dotted for nested fields: rtp.packetsLost=0)")
 	case "state":
-		if len(args) == 0 {
-			return st, fmt.Errorf("write expect state FIELD=VALUE..., e.g. expect state registration.state=registered")
+		if n == 0 {
+			return fmt.Errorf("write expect state FIELD=VALUE..., e.g. expect state registration.state=registered")
 		}
-		for _, a := range st.Args {
-			if !fieldArg.MatchString(a) {
-				return st, fmt.Errorf("%q: state fields are FIELD=VALUE, e.g. registration.state=registered", a)
-			}
-		}
+		return checkFields(st.Args, "state fields are FIELD=VALUE, e.g. registration.state=registered")
 	case "agent":
-		if len(args) != 1 {
-			return st, fmt.Errorf("write expect agent STATUS, e.g. expect agent free")
+		if n != 1 {
+			return fmt.Errorf("write expect agent STATUS, e.g. expect agent free")
 		}
 	case "peer":
-		if len(args) != 3 || st.Args[0] != "baresip" || !userArg.MatchString(st.Args[1]) {
-			return st, fmt.Errorf("write expect peer baresip USER EVENT, e.g. expect peer baresip 1003 CALL_ESTABLISHED within 5s")
+		if n != 3 || st.Args[0] != "baresip" || !userArg.MatchString(st.Args[1]) {
+			return fmt.Errorf("write expect peer baresip USER EVENT, e.g. expect peer baresip 1003 CALL_ESTABLISHED within 5s")
 		}
 		st.User, st.Args = st.Args[1], []string{st.Args[2]}
 	default:
-		return st, fmt.Errorf("expect %s: expect display, led, event, state, agent or peer", st.What)
+		return fmt.Errorf("expect %s: expect display, led, event, state, agent or peer", st.What)
 	}
-	return st, nil
+	return nil
+}
+
+func checkFields(pairs []string, hint string) error {
+	for _, a := range pairs {
+		if !fieldArg.MatchString(a) {
+			return fmt.Errorf("%q: %s", a, hint)
+		}
+	}
+	return nil
 }
 
 // parsePeer reads: peer baresip USER ACTION [ARGS].

@@ -75,11 +75,15 @@ func run() int {
 				fmt.Fprintln(os.Stderr, "hil:", err)
 				return 1
 			}
-			defer os.RemoveAll(d)
+			defer func() { _ = os.RemoveAll(d) }() // only the peers' logs
 			*dir = d
 		}
 		r.Peers = &hil.Lab{Registrar: *registrar, Passwords: peers, Dir: *dir}
-		defer r.Peers.Close()
+		defer func() {
+			if err := r.Peers.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
