@@ -28,8 +28,9 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := srv.ListenAndServe(ctx); err != nil {
+	err = srv.ListenAndServe(ctx)
+	stop()
+	if err != nil {
 		log.Error("relay stopped", "err", err)
 		os.Exit(1)
 	}

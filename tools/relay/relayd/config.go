@@ -90,7 +90,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			err = errors.New("usage")
 		}
-		return c, fmt.Errorf("%v; flags:\n%s\nsecrets: %s, %s; admin route: %s", err, usage.String(), EnvSecretID, EnvSecretKey, EnvAdminToken)
+		return c, fmt.Errorf("%w; flags:\n%s\nsecrets: %s, %s; admin route: %s", err, usage.String(), EnvSecretID, EnvSecretKey, EnvAdminToken)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q: every setting is a flag", fs.Arg(0))
@@ -148,10 +148,13 @@ type tokenKey [sha256.Size]byte
 
 func keyOf(token string) tokenKey { return sha256.Sum256([]byte(token)) }
 
+// Devices maps the hash of a device's bearer token to the device.
+type Devices map[tokenKey]Device
+
 // LoadDevices reads the devices file: one mapping from device token to
 // {staffUserId, extensionId}. YAML or JSON (JSON is YAML). Errors name the
 // file and line but never print a token.
-func LoadDevices(path string) (map[tokenKey]Device, error) {
+func LoadDevices(path string) (Devices, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("devices file: %w", err)
@@ -161,7 +164,7 @@ func LoadDevices(path string) (map[tokenKey]Device, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty: list each device as TOKEN: {staffUserId: agent@example.com, extensionId: \"8001\"}", path)
 		}
-		return nil, fmt.Errorf("%s: not YAML or JSON: %v", path, err)
+		return nil, fmt.Errorf("%s: not YAML or JSON: %w", path, err)
 	}
 	doc := &root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {

@@ -20,7 +20,7 @@ import (
 	rt "deskphone/tools/relay/relaytest"
 )
 
-func client(t *testing.T, e *rt.Env) *http.Client {
+func client(e *rt.Env) *http.Client {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(must(os.ReadFile(e.CAFile)))
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
@@ -33,7 +33,7 @@ func do(t *testing.T, e *rt.Env, method, path, token, body string) (int, map[str
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := client(t, e).Do(req)
+	resp, err := client(e).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func openStream(t *testing.T, e *rt.Env, token string) *stream {
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, "GET", e.URL+"/v1/agent/events", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client(t, e).Do(req)
+	resp, err := client(e).Do(req) //nolint:bodyclose // the stream closes it (stream.body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,9 @@ func TestBadDevicesFile(t *testing.T) {
 		{`{"tok-0123456789abcdef": {"staffUserId": "a@b.c", "extensionId": "1"}, "tok-0123456789abcdef": {"staffUserId": "a@b.c", "extensionId": "1"}}`, "listed twice"},
 	} {
 		p := filepath.Join(dir, "devices.yaml")
-		os.WriteFile(p, []byte(tc.body), 0o600)
+		if err := os.WriteFile(p, []byte(tc.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		_, err := relayd.LoadDevices(p)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
 			t.Errorf("%q: %v, want %q naming the file", tc.body, err, tc.want)
@@ -372,7 +374,9 @@ func TestBadDevicesFile(t *testing.T) {
 	}
 	// JSON works as well as YAML.
 	p := filepath.Join(dir, "devices.json")
-	os.WriteFile(p, []byte(`{"tok-0123456789abcdef": {"staffUserId": "a@b.c", "extensionId": "1"}}`), 0o600)
+	if err := os.WriteFile(p, []byte(`{"tok-0123456789abcdef": {"staffUserId": "a@b.c", "extensionId": "1"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if d, err := relayd.LoadDevices(p); err != nil || len(d) != 1 {
 		t.Errorf("JSON devices: %v %v", d, err)
 	}

@@ -82,7 +82,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/agent/events", s.device(s.events))
 	mux.HandleFunc("GET /v1/provision", s.device(s.provision))
 	mux.HandleFunc("POST /v1/admin/force-offline", s.forceOffline)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeErr(w, http.StatusNotFound, "NotFound", "no such route: see tools/relay/README.md")
 	})
 	return mux
@@ -99,7 +99,7 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w (is another relay running? change -listen)", s.cfg.Listen, err)
 	}
 	go s.Poll(ctx)
-	go func() { <-ctx.Done(); srv.Close() }()
+	go func() { <-ctx.Done(); _ = srv.Close() }() // shutting down: nothing to report to
 	s.log.Info("relay listening", "addr", ln.Addr().String(), "https", !s.cfg.InsecureHTTP,
 		"devices", len(s.devices), "endpoint", s.cfg.Endpoint, "sdkAppId", s.cfg.SdkAppID)
 	if s.cfg.InsecureHTTP {
@@ -303,7 +303,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, d Device) {
 	}()
 
 	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Time{}) // the server's ReadTimeout would otherwise cancel a long stream
+	_ = rc.SetReadDeadline(time.Time{}) // the server's ReadTimeout would otherwise cancel a long stream (a writer without deadlines has none to lift)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -313,7 +313,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, d Device) {
 	defer s.log.Info("event stream closed", "agent", d.StaffUserID)
 
 	write := func(chunk string) bool {
-		rc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // per write: the server's WriteTimeout would end the stream
+		_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Second)) // per write: the server's WriteTimeout would end the stream (a writer without deadlines has none)
 		if _, err := fmt.Fprint(w, chunk); err != nil {
 			return false
 		}

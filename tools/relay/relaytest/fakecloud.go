@@ -393,7 +393,7 @@ func (f *FakeCloud) requestID() string {
 func (f *FakeCloud) answer(w http.ResponseWriter, resp map[string]any) {
 	resp["RequestId"] = f.requestID()
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"Response": resp}) //nolint:errcheck
+	json.NewEncoder(w).Encode(map[string]any{"Response": resp}) //nolint:errcheck // the fake cloud's client sees a broken answer
 }
 
 func (f *FakeCloud) answerErr(w http.ResponseWriter, code, msg string) {

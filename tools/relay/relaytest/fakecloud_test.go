@@ -29,7 +29,7 @@ func TestSignatureVerifier(t *testing.T) {
 	prof.HttpProfile.Scheme = "HTTP"
 	c := common.NewCommonClient(common.NewCredential(SecretID, SecretKey), Region, prof)
 	req := tchttp.NewCommonRequest("ccc", "2020-02-10", "ForceMemberOffline")
-	req.SetActionParameters(map[string]any{"SdkAppId": SdkAppID, "UserId": Alice})
+	_ = req.SetActionParameters(map[string]any{"SdkAppId": SdkAppID, "UserId": Alice})
 	if err := c.Send(req, tchttp.NewCommonResponse()); err != nil {
 		t.Fatal(err)
 	}
