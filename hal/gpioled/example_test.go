@@ -23,7 +23,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer leds.Close()
-	_ = leds.SetLED(hal.LEDLine, hal.LEDFastBlink)                // ringing
+	_ = leds.SetLED(hal.LEDLine, hal.LEDFastBlink)               // ringing
 	_ = leds.SetLEDColor(hal.LEDStatus, hal.Amber, hal.LEDBlink) // after-call work
 	_ = leds.SetLED(hal.LEDReg, hal.LEDOn)                       // not on this board: ignored
 }
