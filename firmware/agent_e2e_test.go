@@ -77,7 +77,7 @@ func TestAgentWrapUpAndRefusal(t *testing.T) {
 	u.waitDisplay("Wrap-up", 2*time.Second)
 	u.waitStatusLED("blink", "amber", 2*time.Second)
 	free := u.waitStatus("free", "", 10*time.Second)
-	if d := time.Duration(field(free.Data, "since").(float64)-field(arrange.Data, "since").(float64)) * time.Millisecond; d < 3*time.Second {
+	if d := time.Duration((field(free.Data, "since").(float64) - field(arrange.Data, "since").(float64)) * float64(time.Millisecond)); d < 3*time.Second {
 		t.Errorf("after-call work lasted %v, want the 3 s wrap-up", d)
 	}
 	u.waitDisplay("Free 00:0", 3*time.Second)
@@ -269,7 +269,10 @@ func TestAgentStatusOverTheRelay(t *testing.T) {
 	waitFor(t, 10*time.Second, func() bool {
 		s, _ := e.Cloud.Staff(relaytest.Alice)
 		return s.Status == "free"
-	}, func() string { s, _ := e.Cloud.Staff(relaytest.Alice); return "the cloud has " + s.Status + ", want free" })
+	}, func() string {
+		s, _ := e.Cloud.Staff(relaytest.Alice)
+		return "the cloud has " + s.Status + ", want free"
+	})
 }
 
 // The relay unreachable: the phone keeps the status it was given, says it

@@ -78,6 +78,7 @@ func openBoard(cfg *config.Config, log *slog.Logger) (board *boards.Board, panel
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	simp, _ = b.Panel().(*simPanel)
-	return b, b.Panel(), simp, nil
+	panel = b.Panel()
+	simp, _ = panel.(*simPanel)
+	return b, panel, simp, nil
 }

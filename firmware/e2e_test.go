@@ -436,5 +436,6 @@ func inboundCall(t *testing.T, edit func(*config.Config)) (*dut, *labkit.Baresip
 	if err := far.Dial("sip:1001@" + kam.Addr()); err != nil {
 		t.Fatal(err)
 	}
-	return u, far, u.waitEvent(event.NewSession, 10*time.Second, nil)
+	ev := u.waitEvent(event.NewSession, 10*time.Second, nil)
+	return u, far, ev
 }

@@ -110,20 +110,20 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	}
 	p, err := phone.New(cfg, board, bus, log)
 	if err != nil {
-		board.Close()
+		_ = board.Close() // the start-up error is the one to report
 		return nil, err
 	}
 	if cfg.Calls.HoldMusic != "" {
 		a, err := wav.ReadFile(cfg.Calls.HoldMusic)
 		if err != nil {
-			board.Close()
+			_ = board.Close() // the start-up error is the one to report
 			return nil, fmt.Errorf("calls.hold_music: %w", err)
 		}
 		p.SetHoldMusic(a.Mono(), a.Rate)
 	}
 	ln, err := net.Listen("tcp", cfg.API.Listen)
 	if err != nil {
-		board.Close()
+		_ = board.Close() // the start-up error is the one to report
 		return nil, fmt.Errorf("control API: cannot listen on %s: %w (change api.listen)", cfg.API.Listen, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
