@@ -12,10 +12,24 @@ import (
 	"periph.io/x/conn/v3/gpio/gpiotest"
 )
 
+// hookPin is a gpiotest pin whose level is what the test sets: the gpiotest
+// pin also takes the level of each edge it reports, and an edge reported
+// late would undo a later change.
+type hookPin struct {
+	gpiotest.Pin
+	level gpio.Level
+}
+
+func (p *hookPin) Read() gpio.Level {
+	p.Lock()
+	defer p.Unlock()
+	return p.level
+}
+
 type rig struct {
 	t     *testing.T
 	clk   *clockwork.FakeClock
-	pin   *gpiotest.Pin
+	pin   *hookPin
 	h     *Hook
 	mu    sync.Mutex
 	idles int
@@ -24,7 +38,7 @@ type rig struct {
 // newRig reads a gpiotest pin (with edges unless polled) with a 50 ms
 // debounce and a 10 ms poll on a fake clock.
 func newRig(t *testing.T, edges, invert bool) *rig {
-	r := &rig{t: t, clk: clockwork.NewFakeClock(), pin: &gpiotest.Pin{N: "GPIO26", Num: 26}}
+	r := &rig{t: t, clk: clockwork.NewFakeClock(), pin: &hookPin{Pin: gpiotest.Pin{N: "GPIO26", Num: 26}, level: gpio.High}}
 	if edges {
 		r.pin.EdgesChan = make(chan gpio.Level, 16)
 	}
@@ -44,7 +58,7 @@ func newRig(t *testing.T, edges, invert bool) *rig {
 // set drives the pin to l, with its edge if the pin has edges.
 func (r *rig) set(l gpio.Level) {
 	r.pin.Lock()
-	r.pin.L = l
+	r.pin.level = l
 	r.pin.Unlock()
 	if r.pin.EdgesChan != nil {
 		r.pin.EdgesChan <- l

@@ -10,25 +10,35 @@ import (
 	"deskphone/hal"
 )
 
-// button presses (low, with a falling edge) or releases a gpiotest pin.
-func button(p *gpiotest.Pin, down bool) {
-	l := gpio.High
-	if down {
-		l = gpio.Low
-	}
+// buttonPin is a gpiotest pin whose level is what the test sets: the
+// gpiotest pin also takes the level of each edge it reports, and an edge
+// reported late would undo a later release.
+type buttonPin struct {
+	gpiotest.Pin
+	down bool
+}
+
+func (p *buttonPin) Read() gpio.Level {
 	p.Lock()
-	p.L = l
+	defer p.Unlock()
+	return gpio.Level(!p.down)
+}
+
+// button presses (low, with a falling edge) or releases a button.
+func button(p *buttonPin, down bool) {
+	p.Lock()
+	p.down = down
 	p.Unlock()
 	if down {
-		p.EdgesChan <- l
+		p.EdgesChan <- gpio.Low
 	}
 }
 
 func TestButtons(t *testing.T) {
-	pins := map[hal.Key]*gpiotest.Pin{}
+	pins := map[hal.Key]*buttonPin{}
 	in := map[hal.Key]gpio.PinIn{}
 	for i, k := range []hal.Key{hal.KeyHold, hal.KeyTransfer, hal.KeyVolUp, hal.KeyFree} {
-		p := &gpiotest.Pin{N: "GPIO", Num: 20 + i, EdgesChan: make(chan gpio.Level, 16)}
+		p := &buttonPin{Pin: gpiotest.Pin{N: "GPIO", Num: 20 + i, EdgesChan: make(chan gpio.Level, 16)}}
 		pins[k], in[k] = p, p
 	}
 	r := newRig(t, func(o *Opts) (*Keypad, error) { return NewButtons(in, o) })

@@ -110,6 +110,20 @@ func (m *matrix) set(r, c int, down bool) {
 	}
 }
 
+// pressTogether presses keys at once: all are down before any edge.
+func (m *matrix) pressTogether(pos ...[2]int) {
+	m.mu.Lock()
+	for _, p := range pos {
+		m.pressed[p] = true
+	}
+	m.mu.Unlock()
+	for _, p := range pos {
+		if ch := m.cols[p[1]].EdgesChan; ch != nil {
+			ch <- gpio.Low
+		}
+	}
+}
+
 var phoneLayout = [][]hal.Key{
 	{"1", "2", "3"},
 	{"4", "5", "6"},

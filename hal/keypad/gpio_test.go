@@ -102,8 +102,7 @@ func TestGPIOLongPress(t *testing.T) {
 func TestGPIOTwoKeys(t *testing.T) {
 	m := newMatrix(4, 3, true)
 	r := gpioRig(t, m)
-	m.set(0, 0, true) // "1"
-	m.set(1, 2, true) // "6"
+	m.pressTogether([2]int{0, 0}, [2]int{1, 2}) // "1" and "6"
 	r.advance(4)
 	r.expect(Event{"1", Down}, Event{"6", Down})
 	m.set(0, 0, false)
