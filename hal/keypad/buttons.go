@@ -38,7 +38,7 @@ func NewButtons(pins map[hal.Key]gpio.PinIn, opts *Opts) (*Keypad, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start(&buttons{inputs: in}, keys, opts), nil
+	return start(&buttons{inputs: in}, keys, opts, gpioPoll), nil
 }
 
 type buttons struct{ *inputs }

@@ -37,7 +37,7 @@ func NewGPIO(rows []gpio.PinOut, cols []gpio.PinIn, layout [][]hal.Key, opts *Op
 	if err != nil {
 		return nil, err
 	}
-	return start(&gpioMatrix{rows: rows, cols: cols, inputs: in}, keys, opts), nil
+	return start(&gpioMatrix{rows: rows, cols: cols, inputs: in}, keys, opts, gpioPoll), nil
 }
 
 type gpioMatrix struct {

@@ -73,7 +73,9 @@ type Opts struct {
 	// event. Default 800 ms.
 	LongPress time.Duration
 	// Poll is the scan interval while a key is down or settling, and at
-	// all times on pins without edge detection. Default 5 ms.
+	// all times on pins without edge detection. Default 5 ms on GPIO, 10 ms
+	// on an expander: a 4-row scan of an MCP23017 is 8 transfers, about
+	// 3.5 ms of a 100 kHz bus that a display may share.
 	Poll time.Duration
 	// Clock is the time source. Default the real clock.
 	Clock Clock
@@ -84,7 +86,7 @@ type Opts struct {
 	idled func() // test hook: the scanner waits for an edge
 }
 
-func (o *Opts) withDefaults() Opts {
+func (o *Opts) withDefaults(poll time.Duration) Opts {
 	var r Opts
 	if o != nil {
 		r = *o
@@ -96,7 +98,7 @@ func (o *Opts) withDefaults() Opts {
 		r.LongPress = 800 * time.Millisecond
 	}
 	if r.Poll <= 0 {
-		r.Poll = 5 * time.Millisecond
+		r.Poll = poll
 	}
 	if r.Clock == nil {
 		r.Clock = realClock{}
@@ -137,11 +139,17 @@ type Keypad struct {
 
 var _ hal.Keypad = (*Keypad)(nil)
 
-func start(src source, keys []hal.Key, opts *Opts) *Keypad {
+// Default poll intervals: GPIO reads are cheap, I2C transfers are not.
+const (
+	gpioPoll     = 5 * time.Millisecond
+	expanderPoll = 10 * time.Millisecond
+)
+
+func start(src source, keys []hal.Key, opts *Opts, poll time.Duration) *Keypad {
 	k := &Keypad{
 		src:     src,
 		keys:    keys,
-		opts:    opts.withDefaults(),
+		opts:    opts.withDefaults(poll),
 		presses: make(chan hal.Key, queue),
 		events:  make(chan Event, queue),
 		done:    make(chan struct{}),

@@ -43,7 +43,7 @@ func NewMCP23017(bus i2c.Bus, addr uint16, rowBits, colBits []int, layout [][]ha
 		return nil, fmt.Errorf("keypad: MCP23017 at %#02x: setting the pull-ups: %w", addr, err)
 	}
 	m.port = d
-	return start(m, keys, opts), nil
+	return start(m, keys, opts, expanderPoll), nil
 }
 
 type mcp23017 struct {

@@ -26,7 +26,7 @@ func NewPCF8574(bus i2c.Bus, addr uint16, rowBits, colBits []int, layout [][]hal
 	if err := m.set(m.rowMask); err != nil {
 		return nil, errNoAnswer("PCF8574", addr, err, "0x20-0x27, or 0x38-0x3F for a PCF8574A, from pins A2-A0")
 	}
-	return start(m, keys, opts), nil
+	return start(m, keys, opts, expanderPoll), nil
 }
 
 type pcf8574 struct {
