@@ -40,7 +40,6 @@ type Board struct {
 	display hal.Display
 	hook    hal.Hook
 	audio   hal.Audio
-	panel   Panel
 	env     *Env
 	parts   []any
 }

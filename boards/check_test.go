@@ -16,7 +16,7 @@ func TestCheckMistakes(t *testing.T) {
 	cases := []struct {
 		name      string
 		base      []byte
-		old, new_ string
+		old, repl string
 		want      string
 	}{
 		{"pin used twice", good, "pin: GPIO4", "pin: GPIO17",
@@ -84,7 +84,7 @@ func TestCheckMistakes(t *testing.T) {
 			if strings.HasPrefix(c.want, "sim.yaml") {
 				name = "sim"
 			}
-			_, err := Parse(name, []byte(strings.Replace(text, c.old, c.new_, 1)))
+			_, err := Parse(name, []byte(strings.Replace(text, c.old, c.repl, 1)))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("got %v\nwant an error containing %q", err, c.want)
 			}
@@ -98,7 +98,7 @@ func TestCheckExpander(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ old, new_, want string }{
+	for _, c := range []struct{ old, repl, want string }{
 		{"address: 0x20", "address: 0x27",
 			"rpizero2w.yaml:39: display.address: I2C bus 1 address 0x27 is used twice: by keypad and by display"},
 		{"col_bits: [4, 5, 6, 7]", "col_bits: [4, 5, 6, 8]",
@@ -110,9 +110,9 @@ func TestCheckExpander(t *testing.T) {
 		{"free: GPIO17", "free: GPIO3",
 			"rpizero2w.yaml:20: keypad.buttons.free: pin GPIO3 is used twice: by I2C bus 1 (SCL) (line 11) and by keypad.buttons.free"},
 	} {
-		_, err := Parse("rpizero2w", []byte(strings.Replace(string(base), c.old, c.new_, 1)))
+		_, err := Parse("rpizero2w", []byte(strings.Replace(string(base), c.old, c.repl, 1)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s → %s: got %v\nwant an error containing %q", c.old, c.new_, err, c.want)
+			t.Errorf("%s → %s: got %v\nwant an error containing %q", c.old, c.repl, err, c.want)
 		}
 	}
 }

@@ -13,11 +13,16 @@ import (
 // Part constructors, one per part kind. Each gets the Env of the board being
 // opened (its profile, settings, shared devices) and returns the part.
 type (
-	KeypadFunc  func(env *Env, p *KeypadPart) (hal.Keypad, error)
-	LEDsFunc    func(env *Env, p *LEDsPart) (hal.LEDs, error)
+	// KeypadFunc makes a keypad.
+	KeypadFunc func(env *Env, p *KeypadPart) (hal.Keypad, error)
+	// LEDsFunc makes the LEDs.
+	LEDsFunc func(env *Env, p *LEDsPart) (hal.LEDs, error)
+	// DisplayFunc makes a display.
 	DisplayFunc func(env *Env, p *DisplayPart) (hal.Display, error)
-	HookFunc    func(env *Env, p *HookPart) (hal.Hook, error)
-	AudioFunc   func(env *Env, p *AudioPart) (hal.Audio, error)
+	// HookFunc makes a hook switch.
+	HookFunc func(env *Env, p *HookPart) (hal.Hook, error)
+	// AudioFunc makes the sound devices.
+	AudioFunc func(env *Env, p *AudioPart) (hal.Audio, error)
 )
 
 var registry = struct {

@@ -45,7 +45,7 @@ func openHD44780PCF8574(env *boards.Env, p *boards.DisplayPart) (hal.Display, er
 	if err != nil {
 		return nil, err
 	}
-	d, err := hd44780.NewPCF8574(bus, uint16(p.Address.Value), p.Rows, p.Cols, nil)
+	d, err := hd44780.NewPCF8574(bus, uint16(p.Address.Value), p.Rows, p.Cols, nil) //nolint:gosec // G115: boards.Check keeps addresses in 0x08-0x77
 	if err != nil {
 		return nil, boards.Absent(err)
 	}
@@ -61,7 +61,7 @@ func openSSD1306(env *boards.Env, p *boards.DisplayPart) (hal.Display, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := ssd1306.NewI2C(bus, uint16(p.Address.Value), nil)
+	d, err := ssd1306.NewI2C(bus, uint16(p.Address.Value), nil) //nolint:gosec // G115: boards.Check keeps addresses in 0x08-0x77
 	if err != nil {
 		return nil, boards.Absent(err)
 	}

@@ -57,7 +57,7 @@ type machine struct {
 // cannot work there.
 func openMachine() (*machine, error) {
 	if _, err := host.Init(); err != nil {
-		return nil, fmt.Errorf("%w: periph's host drivers failed to load: %v", ErrNoGPIO, err)
+		return nil, fmt.Errorf("%w: periph's host drivers failed to load: %w", ErrNoGPIO, err)
 	}
 	if len(gpioreg.All()) == 0 {
 		return nil, fmt.Errorf("%w: periph found no GPIO pins (no /dev/gpiochip* or /dev/gpiomem it can use); run on the board, as a user in the gpio and i2c groups, or use board: sim", ErrNoGPIO)

@@ -90,9 +90,9 @@ func openMatrix(h Host, p *boards.KeypadPart, opts *keypad.Opts) (*keypad.Keypad
 		return nil, err
 	}
 	if p.Driver == "mcp23017" {
-		return keypad.NewMCP23017(bus, uint16(p.Address.Value), p.RowBits, p.ColBits, layout, opts)
+		return keypad.NewMCP23017(bus, uint16(p.Address.Value), p.RowBits, p.ColBits, layout, opts) //nolint:gosec // G115: boards.Check keeps addresses in 0x08-0x77
 	}
-	return keypad.NewPCF8574(bus, uint16(p.Address.Value), p.RowBits, p.ColBits, layout, opts)
+	return keypad.NewPCF8574(bus, uint16(p.Address.Value), p.RowBits, p.ColBits, layout, opts) //nolint:gosec // G115: boards.Check keeps addresses in 0x08-0x77
 }
 
 // merged is two keypads read as one: the matrix and the single buttons.

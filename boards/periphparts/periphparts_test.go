@@ -52,43 +52,28 @@ func (h *fakeHost) Bus(name string) (i2c.Bus, error) {
 // deadBus is an I2C bus where nothing answers, like a display not wired.
 type deadBus struct{}
 
-func (deadBus) String() string                    { return "dead" }
-func (deadBus) Tx(addr uint16, w, r []byte) error { return errors.New("remote I/O error") }
-func (deadBus) SetSpeed(physic.Frequency) error   { return nil }
+func (deadBus) String() string                  { return "dead" }
+func (deadBus) Tx(uint16, []byte, []byte) error { return errors.New("remote I/O error") }
+func (deadBus) SetSpeed(physic.Frequency) error { return nil }
 
-// Parts the test needs but periphparts does not have (yet): LEDs, hook, audio.
-type fakeParts struct {
-	mu   sync.Mutex
-	leds map[string]hal.LEDState
-}
+// fakeAudio stands in for the audio part, which has no driver here.
+type fakeAudio struct{}
 
-func (f *fakeParts) SetLED(name string, s hal.LEDState) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.leds[name] = s
-	return nil
-}
-func (f *fakeParts) OffHook() bool                               { return false }
-func (f *fakeParts) Changes() <-chan bool                        { return nil }
-func (f *fakeParts) OpenCapture(int, int) (hal.Capture, error)   { return nil, errors.New("no audio") }
-func (f *fakeParts) OpenPlayback(int, int) (hal.Playback, error) { return nil, errors.New("no audio") }
-
-var fake = &fakeParts{leds: map[string]hal.LEDState{}}
+func (fakeAudio) OpenCapture(int, int) (hal.Capture, error)   { return nil, errors.New("no audio") }
+func (fakeAudio) OpenPlayback(int, int) (hal.Playback, error) { return nil, errors.New("no audio") }
 
 func init() {
-	boards.RegisterLEDs("fake", func(*boards.Env, *boards.LEDsPart) (hal.LEDs, error) { return fake, nil })
-	boards.RegisterHook("fake", func(*boards.Env, *boards.HookPart) (hal.Hook, error) { return fake, nil })
-	boards.RegisterAudio("fake", func(*boards.Env, *boards.AudioPart) (hal.Audio, error) { return fake, nil })
+	boards.RegisterAudio("fake", func(*boards.Env, *boards.AudioPart) (hal.Audio, error) { return fakeAudio{}, nil })
 }
 
-// testProfile is rpi4's keypad and display with fake LEDs, hook and audio.
+// testProfile is rpi4 with a fake audio part.
 func testProfile(t *testing.T) *boards.Profile {
 	t.Helper()
 	p, err := boards.Load("rpi4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.LEDs.Driver, p.Hook.Driver, p.Audio.Driver = "fake", "fake", "fake"
+	p.Audio.Driver = "fake"
 	return p
 }
 
@@ -106,7 +91,8 @@ func open(t *testing.T, p *boards.Profile, h Host, log *slog.Logger) *boards.Boa
 
 // The composite board: a button on a GPIO pin reaches Presses through the
 // merged keypad, the LCD on the PCF8574 backpack is initialised on its
-// address and takes the profile's size, LEDs go to their part.
+// address and takes the profile's size, the RGB status LED lights its
+// green pin, and the hook pin going low is the handset lifted.
 func TestBoardFromParts(t *testing.T) {
 	bus := &i2ctest.Record{}
 	h := newFakeHost(map[string]i2c.Bus{"1": bus})
@@ -128,11 +114,27 @@ func TestBoardFromParts(t *testing.T) {
 	if err := b.SetLEDColor(hal.LEDStatus, hal.Green, hal.LEDOn); err != nil {
 		t.Fatal(err)
 	}
-	fake.mu.Lock()
-	got := fake.leds[hal.LEDStatus]
-	fake.mu.Unlock()
-	if got != hal.LEDOn {
-		t.Errorf("status LED = %v: a part without colours gets the state", got)
+	if err := b.SetLED(hal.LEDMute, hal.LEDOn); err != nil {
+		t.Fatal(err)
+	}
+	for pin, want := range map[string]gpio.Level{"GPIO9": gpio.Low, "GPIO10": gpio.High, "GPIO11": gpio.Low, "GPIO8": gpio.High, "GPIO25": gpio.Low} {
+		if p, _ := h.Pin(pin); p.Read() != want { // status red, green, blue; mute; line
+			t.Errorf("LED pin %s = %v, want %v", pin, p.Read(), want)
+		}
+	}
+
+	hookPin, _ := h.Pin("GPIO4")
+	hp := hookPin.(*gpiotest.Pin)
+	hp.Lock()
+	hp.L = gpio.Low // lifted
+	hp.Unlock()
+	select {
+	case off := <-b.Changes():
+		if !off || !b.OffHook() {
+			t.Errorf("hook pin low: change %v, OffHook %v; want off hook", off, b.OffHook())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no hook change within 5s of the hook pin going low")
 	}
 
 	pin, _ := h.Pin("GPIO17") // keypad.buttons.transfer
@@ -194,11 +196,11 @@ func TestPartFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `board rpi4: display (hd44780-pcf8574): no bus "1"`) {
 		t.Errorf("Open without the display's bus: %v", err)
 	}
-	p.LEDs.Driver = "gpio" // not registered here
+	p.Audio.Driver = "alsa" // not in this build yet
 	env = &boards.Env{Profile: p}
-	Use(env, newFakeHost(nil))
+	Use(env, newFakeHost(map[string]i2c.Bus{"1": &i2ctest.Record{}}))
 	_, err = boards.Open(env)
-	if err == nil || !strings.Contains(err.Error(), `board rpi4: leds (gpio): leds driver "gpio" is not in this build (it has: fake`) {
+	if err == nil || !strings.Contains(err.Error(), `board rpi4: audio (alsa): audio driver "alsa" is not in this build (it has: fake)`) {
 		t.Errorf("Open with an unregistered driver: %v", err)
 	}
 }
