@@ -18,7 +18,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/creack/pty v1.1.24
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	github.com/jonboulle/clockwork v0.5.0 // indirect
+	github.com/jonboulle/clockwork v0.5.0
 	github.com/klauspost/compress v1.20.1 // indirect
 	github.com/ulikunitz/xz v0.5.15 // indirect
 	go.bug.st/serial v1.8.0
