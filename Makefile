@@ -59,7 +59,7 @@ lint: lint-tool modules
 
 # Everything: vet, unit tests and the end-to-end tests against real
 # Kamailio and baresip, all with the race detector.
-test: deps modules vet
+test: deps modules vet lint
 	$(GO) test -race -count=1 -run '^$$' ./... >/dev/null   # compile (and cache) outside the namespace
 	$(NETNS) 'ip link set lo up && DESKPHONE_E2E=1 $(OFFLINE) $(GO) test -race -count=1 -timeout 20m ./...'
 
