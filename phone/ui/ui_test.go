@@ -691,7 +691,8 @@ func TestStatusKeys(t *testing.T) {
 // After a talked call: the wrap-up counts down on the display, then the
 // agent is back to free; the status LED follows.
 func TestWrapUpCountdown(t *testing.T) {
-	h := newHarness(t, 4, 20, func(c *config.Config) { c.Agent.WrapUp = 2 * time.Second })
+	// 1 s: the wrap-up must end well inside the harness's 2 s wait.
+	h := newHarness(t, 4, 20, func(c *config.Config) { c.Agent.WrapUp = time.Second })
 	in := sigtest.NewIncoming("3000", "1001", "", nil)
 	h.ring(in)
 	h.waitLines(hal.LEDFastBlink, "Incoming call")
@@ -700,7 +701,9 @@ func TestWrapUpCountdown(t *testing.T) {
 	h.waitLines(hal.LEDOn, "Talking 3000")
 	h.waitStatus("Talking 3000", hal.LEDOff) // busy: the line LED shows the call
 	d.FarBye()
-	h.waitStatus("Wrap-up 2s left", hal.LEDFastBlink)
+	// The countdown's first value is drawn on the arrange event itself;
+	// later values depend on when the UI's 1 s tick falls, so they are
+	// checked by the renderer's golden files, not here.
 	h.waitStatus("Wrap-up 1s left", hal.LEDFastBlink)
 	h.waitStatus("Free 00:*", hal.LEDOn)
 }
