@@ -377,8 +377,11 @@ func TestCallTerminateRaces(t *testing.T) {
 		time.Sleep(time.Duration(i%11) * time.Millisecond) // the offset is the test's variable
 		start := time.Now()
 		code, body := u.do("POST", "/v1/terminate", map[string]string{"sessionId": id})
-		if d := time.Since(start); d > 100*time.Millisecond {
-			t.Errorf("try %d: terminate took %v", i, d)
+		// Not a speed target (the figures are in the issue note): a
+		// terminate that waited for the network (a CANCEL's answer, 32 s
+		// transaction timers) would take seconds.
+		if d := time.Since(start); d > blocking {
+			t.Errorf("try %d: terminate took %v: it waited for the network", i, d)
 		}
 		if code != 200 && code != 400 { // 400: it had already ended (e.g. failed)
 			t.Fatalf("try %d: terminate answered %d %v", i, code, body)

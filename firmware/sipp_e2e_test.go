@@ -52,7 +52,13 @@ func startSIPp(t *testing.T, opts labkit.SIPpOptions) *labkit.SIPp {
 	return s
 }
 
-// timed runs f and fails if it took longer than limit; it returns the time.
+// blocking is how long an SDK function may take before it has certainly
+// waited for the network (whose timers run for seconds: 32 s for a missing
+// ACK). It is not a speed target: those are measured and logged, and kept
+// in the issue notes, never asserted, since a loaded CI machine stalls.
+const blocking = 2 * time.Second
+
+// timed runs f, logs how long it took, and fails if it blocked (limit).
 func timed(t *testing.T, what string, limit time.Duration, f func()) time.Duration {
 	t.Helper()
 	start := time.Now()
@@ -100,11 +106,11 @@ func TestCallerNeverAcks(t *testing.T) {
 
 	ida := field(a.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
 	idb := field(b.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
-	timed(t, "answer (no ACK coming)", 100*time.Millisecond, func() { a.must("POST", "/v1/answer", map[string]string{"sessionId": ida}) })
-	timed(t, "answer (no ACK coming), second phone", 100*time.Millisecond, func() { b.must("POST", "/v1/answer", map[string]string{"sessionId": idb}) })
-	timed(t, "a second answer of the same call", 100*time.Millisecond, func() { b.do("POST", "/v1/answer", map[string]string{"sessionId": idb}) })
-	timed(t, "terminate while the ACK is awaited", 100*time.Millisecond, func() { b.must("POST", "/v1/terminate", map[string]string{"sessionId": idb}) })
-	timed(t, "a second terminate", 100*time.Millisecond, func() { b.do("POST", "/v1/terminate", map[string]string{"sessionId": idb}) })
+	timed(t, "answer (no ACK coming)", blocking, func() { a.must("POST", "/v1/answer", map[string]string{"sessionId": ida}) })
+	timed(t, "answer (no ACK coming), second phone", blocking, func() { b.must("POST", "/v1/answer", map[string]string{"sessionId": idb}) })
+	timed(t, "a second answer of the same call", blocking, func() { b.do("POST", "/v1/answer", map[string]string{"sessionId": idb}) })
+	timed(t, "terminate while the ACK is awaited", blocking, func() { b.must("POST", "/v1/terminate", map[string]string{"sessionId": idb}) })
+	timed(t, "a second terminate", blocking, func() { b.do("POST", "/v1/terminate", map[string]string{"sessionId": idb}) })
 	b.wantEnded(idb, phone.EndLocalBye)
 
 	e := a.waitEvent(event.Ended, 45*time.Second, sessionIs(ida))

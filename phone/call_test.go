@@ -27,8 +27,8 @@ import (
 )
 
 const (
-	wait = 2 * time.Second        // longest wait for something that must happen
-	fast = 100 * time.Millisecond // an SDK function must return sooner
+	wait = 2 * time.Second // longest wait for something that must happen
+	fast = time.Second     // an SDK function that waited for the (fake) network would take longer: not a speed target
 )
 
 // ---------------------------------------------------------------- harness
