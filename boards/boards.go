@@ -68,6 +68,9 @@ type LED struct {
 	Red   Pin `yaml:"red"`
 	Green Pin `yaml:"green"`
 	Blue  Pin `yaml:"blue"`
+	// ActiveLow: lit while the pin is low (wired to 3.3 V; a common-anode
+	// RGB LED).
+	ActiveLow bool `yaml:"active_low"`
 }
 
 // RGB reports whether the LED has colours.
@@ -92,7 +95,10 @@ type DisplayPart struct {
 // HookPart is the hook switch.
 type HookPart struct {
 	Driver string `yaml:"driver"` // sim, gpio
-	Pin    Pin    `yaml:"pin"`    // closed to ground = on hook
+	// Pin reads low (the switch closes it to ground, against the pull-up)
+	// while the handset is lifted; Invert for a switch wired the other way.
+	Pin    Pin  `yaml:"pin"`
+	Invert bool `yaml:"invert"`
 }
 
 // AudioPart is the sound devices, one capture and playback pair per route.
