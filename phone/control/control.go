@@ -22,7 +22,8 @@ import (
 	"deskphone/phone/logtail"
 )
 
-// Panel is the simulated board's front panel (nil on real hardware).
+// Panel is a board's readable front panel (boards.Panel: the sim board's;
+// nil on a board that cannot read its display and LEDs back).
 type Panel interface {
 	Press(key string) error
 	Snapshot() any
@@ -59,7 +60,7 @@ type Server struct {
 
 // Options configure NewServer.
 type Options struct {
-	// Panel is the simulated front panel; nil on real hardware.
+	// Panel is the board's readable front panel; nil if it has none.
 	Panel Panel
 	// Token, when set, is required as "Authorization: Bearer TOKEN" on
 	// every request (the scheme in any case).
@@ -415,7 +416,7 @@ func (s *Server) dtmf(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getPanel(w http.ResponseWriter, _ *http.Request) {
 	if s.panel == nil {
-		writeError(w, http.StatusNotFound, 404, "this board has no simulated panel (only board: sim has one)")
+		writeError(w, http.StatusNotFound, 404, "this board cannot read its panel back (board: sim can)")
 		return
 	}
 	writeJSON(w, http.StatusOK, s.panel.Snapshot())
@@ -423,7 +424,7 @@ func (s *Server) getPanel(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) press(w http.ResponseWriter, r *http.Request) {
 	if s.panel == nil {
-		writeError(w, http.StatusNotFound, 404, "this board has no simulated panel (only board: sim has one)")
+		writeError(w, http.StatusNotFound, 404, "this board cannot read its panel back (board: sim can)")
 		return
 	}
 	var req struct {
