@@ -29,16 +29,7 @@ const (
 )
 
 // Clock is the time source: the real clock by default, a fake in tests.
-// github.com/jonboulle/clockwork's clocks satisfy it.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+type Clock = hal.Clock
 
 // Spec is one LED: Pin for a single LED, or R, G and B for an RGB LED (a
 // missing colour's pin may be nil: an LED with only red and green shows
@@ -103,7 +94,7 @@ func New(leds map[string]Spec, opts *Opts) (*LEDs, error) {
 		l.clock, l.freq = opts.Clock, opts.PWMFrequency
 	}
 	if l.clock == nil {
-		l.clock = realClock{}
+		l.clock = hal.SystemClock{}
 	}
 	if l.freq == 0 {
 		l.freq = physic.KiloHertz

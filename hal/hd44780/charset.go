@@ -1,6 +1,10 @@
 package hd44780
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"deskphone/hal"
+)
 
 // The character ROM is assumed to be A00 (Japanese), the one nearly every
 // module has: ASCII 0x20–0x7D except that 0x5C is '¥' and 0x7E, 0x7F are '→'
@@ -12,13 +16,6 @@ var romExtra = map[rune]byte{
 	'ä': 0xE1, 'ß': 0xE2, 'µ': 0xE4, 'μ': 0xE4, 'ñ': 0xEE, 'ö': 0xEF,
 	'Ω': 0xF4, 'ü': 0xF5, 'π': 0xF7, '÷': 0xFD, '█': 0xFF,
 }
-
-// Latin-1 letters the ROM lacks are shown without their accent, so names
-// such as "José" or "Müller" stay readable.
-const (
-	accented   = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝàáâãåçèéêëìíîïòóôõøùúûýÿ"
-	unaccented = "AAAAAACEEEEIIIINOOOOOOUUUUYaaaaaceeeeiiiiooooouuuyy"
-)
 
 // EncodeRune is the ROM code shown for r: printable ASCII as is, the A00
 // ROM's own extras (¥ → ← · ° ä ß µ ñ ö Ω ü π ÷ █), other accented Latin-1
@@ -32,12 +29,8 @@ func EncodeRune(r rune) byte {
 	if b, ok := romExtra[r]; ok {
 		return b
 	}
-	i := 0
-	for _, a := range accented {
-		if a == r {
-			return unaccented[i]
-		}
-		i++
+	if b, ok := hal.FoldAccent(r); ok {
+		return b
 	}
 	return '?'
 }

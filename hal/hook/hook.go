@@ -18,16 +18,7 @@ import (
 )
 
 // Clock is the time source: the real clock by default, a fake in tests.
-// github.com/jonboulle/clockwork's clocks satisfy it.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+type Clock = hal.Clock
 
 // Opts tunes the reader. The zero value (or nil) gives the defaults.
 type Opts struct {
@@ -86,7 +77,7 @@ func New(pin gpio.PinIn, opts *Opts) (*Hook, error) {
 		h.opts.Poll = 10 * time.Millisecond
 	}
 	if h.opts.Clock == nil {
-		h.opts.Clock = realClock{}
+		h.opts.Clock = hal.SystemClock{}
 	}
 	if pin.In(gpio.PullUp, gpio.BothEdges) == nil {
 		h.wake = make(chan struct{}, 1)

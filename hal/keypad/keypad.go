@@ -53,16 +53,7 @@ type Event struct {
 }
 
 // Clock is the time source: the real clock by default, a fake in tests.
-// github.com/jonboulle/clockwork's clocks satisfy it.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+type Clock = hal.Clock
 
 // Opts tunes the scanner. The zero value (or nil) gives the defaults.
 type Opts struct {
@@ -101,7 +92,7 @@ func (o *Opts) withDefaults(poll time.Duration) Opts {
 		r.Poll = poll
 	}
 	if r.Clock == nil {
-		r.Clock = realClock{}
+		r.Clock = hal.SystemClock{}
 	}
 	return r
 }

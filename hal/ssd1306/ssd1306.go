@@ -21,6 +21,8 @@ import (
 	"unicode/utf8"
 
 	"periph.io/x/conn/v3/i2c"
+
+	"deskphone/hal"
 )
 
 // The text grid and the pixels behind it.
@@ -230,25 +232,14 @@ func (d *Display) String() string {
 	return fmt.Sprintf("SSD1306 128×64 (%d×%d text) at I2C address 0x%02X", Rows, Cols, d.dev.Addr)
 }
 
-// Latin-1 letters are shown without their accent, so names such as "José"
-// stay readable; the font has ASCII only.
-const (
-	accented   = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöøùúûüýÿ"
-	unaccented = "AAAAAACEEEEIIIINOOOOOOUUUUYaaaaaaceeeeiiiinoooooouuuuyy"
-)
-
 // EncodeRune is the font's character for r: printable ASCII as is, accented
 // Latin-1 letters without their accent, '?' for anything else.
 func EncodeRune(r rune) byte {
 	if r >= 0x20 && r <= 0x7E {
 		return byte(r)
 	}
-	i := 0
-	for _, a := range accented {
-		if a == r {
-			return unaccented[i]
-		}
-		i++
+	if b, ok := hal.FoldAccent(r); ok {
+		return b
 	}
 	return '?'
 }

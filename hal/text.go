@@ -1,0 +1,21 @@
+package hal
+
+// Accented Latin-1 letters and the ASCII letters they fold to, for
+// displays whose character set is ASCII (plus a few extras).
+const (
+	accented   = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöøùúûüýÿ"
+	unaccented = "AAAAAACEEEEIIIINOOOOOOUUUUYaaaaaaceeeeiiiinoooooouuuuyy"
+)
+
+// FoldAccent is the unaccented ASCII letter for an accented Latin-1 letter
+// (é → e), so a name stays readable on a display without that glyph.
+func FoldAccent(r rune) (byte, bool) {
+	i := 0
+	for _, a := range accented {
+		if a == r {
+			return unaccented[i], true
+		}
+		i++
+	}
+	return 0, false
+}
