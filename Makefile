@@ -16,11 +16,17 @@ OFFLINE := GOFLAGS=-mod=mod GOPROXY=off
 
 all: build
 
+# A package counts as installed for this machine's architecture (with
+# multiarch, `make deps-cross`, plain `dpkg -s` is ambiguous). A mirror that
+# is mid-sync makes `apt-get update` fail for some index (seen for armhf):
+# the install is tried anyway and fails itself if it really cannot proceed.
 deps: lint-tool
-	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@arch=$$(dpkg --print-architecture); missing=""; \
+	for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || dpkg -s $$p:$$arch >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  apt-get update -qq || echo "deps: apt-get update reported errors (see above); installing with the indexes it has"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 modules:
