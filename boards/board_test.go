@@ -159,3 +159,27 @@ func TestUnregisteredDriver(t *testing.T) {
 		t.Errorf("Open: %v", err)
 	}
 }
+
+// A real board whose sound driver is not in this build still opens: a
+// warning, and opening the devices fails with the reason (the phone reports
+// it per call and the call goes on without sound).
+func TestAudioDriverNotInBuild(t *testing.T) {
+	testLog, openShared = nil, 0
+	var logs bytes.Buffer
+	p := testProfile()
+	p.Audio.Driver = "alsa"
+	b, err := Open(&Env{Profile: p, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), `audio driver \"alsa\" is not in this build`) {
+		t.Errorf("log:\n%s\nwant a warning naming the missing audio driver", logs.String())
+	}
+	if _, err := b.OpenCapture(8000, 160); err == nil || !strings.Contains(err.Error(), `no microphone: audio driver "alsa" is not in this build`) {
+		t.Errorf("OpenCapture: %v", err)
+	}
+	if _, err := b.OpenPlayback(8000, 160); err == nil || !strings.Contains(err.Error(), "no speaker") {
+		t.Errorf("OpenPlayback: %v", err)
+	}
+}
