@@ -210,6 +210,10 @@ func (r *Runner) expect(ctx context.Context, st Step) error {
 	last := ""
 	for {
 		lines, err := r.do(ctx, cmd)
+		if err != nil && ctx.Err() != nil && last != "" {
+			// The deadline fell during a poll: report what was last seen.
+			return fmt.Errorf("not within %s: %s", st.Within, last)
+		}
 		if err != nil {
 			return err
 		}
