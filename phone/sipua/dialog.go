@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ type dialog struct {
 	remoteTag string
 	transport string
 	done      chan struct{}
+	origin    netip.AddrPort // where the dialog-creating request or 2xx came from
 
 	mu        sync.Mutex
 	target    sip.Uri  // the far end's Contact

@@ -90,6 +90,7 @@ func (in *incoming) Answer(sdp []byte, h signal.DialogHandler) (signal.Dialog, e
 			remoteSeq: req.CSeq().SeqNo, localSeq: 1,
 			remoteSDP: req.Body(), localSDP: sdp, handler: h,
 		}
+		d.origin, _ = parseSource(req.Source())
 		d.key = dialogKey(d.callID, in.toTag, fromTag)
 		if c := req.Contact(); c != nil {
 			d.target = c.Address
@@ -125,6 +126,9 @@ var errAlreadyDecided = &StatusError{Code: 500, Reason: "the call was already an
 func (u *UA) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if tag, _ := req.To().Params.Get("tag"); tag != "" {
 		u.handleInDialog(req, tx)
+		return
+	}
+	if !u.admitOutOfDialog(req, tx) {
 		return
 	}
 	if req.Contact() == nil || req.CSeq() == nil || req.From() == nil {
@@ -164,10 +168,19 @@ func (u *UA) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 func (u *UA) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
 	d := u.findDialog(keyOfRequest(req))
 	if d == nil {
-		if req.IsAck() {
+		if req.IsAck() || !u.admitOutOfDialog(req, tx) {
 			return
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	// Only the dialog's own far end (or a trusted peer) may act on it: a
+	// third party that learnt the Call-ID and tags must not end the call.
+	if !d.fromPeer(req.Source()) && !u.guard.trustedSource(req.Source()) {
+		u.guard.refuse(req, "in-dialog request from outside the dialog's route")
+		if !req.IsAck() {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+		}
 		return
 	}
 	if req.IsAck() {

@@ -277,6 +277,7 @@ func (o *outgoing) established(tx sip.ClientTransaction, res *sip.Response) *dia
 		remoteSDP: res.Body(), localSDP: req.Body(), handler: o.r.Handler,
 	}
 	d.key = dialogKey(d.callID, localTag, remoteTag)
+	d.origin, _ = parseSource(res.Source())
 	if c := res.Contact(); c != nil {
 		d.target = c.Address
 	}

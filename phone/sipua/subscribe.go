@@ -358,6 +358,11 @@ func (u *UA) handleNotify(req *sip.Request, tx sip.ServerTransaction) {
 		u.handleInDialog(req, tx)
 		return
 	}
+	// Subscriptions go through the registrar, so their NOTIFYs come from a
+	// trusted peer; anyone else is refused like an out-of-dialog request.
+	if !u.admitOutOfDialog(req, tx) {
+		return
+	}
 	s.handleNotify(req, tx)
 }
 

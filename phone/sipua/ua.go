@@ -33,6 +33,11 @@ type Config struct {
 	Expires     int    // seconds asked for in REGISTER
 	UserAgent   string
 	Logger      *slog.Logger
+	// TrustedPeers may send out-of-dialog requests besides the registrar
+	// (trusted by IP, any port): host, host:port or CIDR (guard.go).
+	TrustedPeers []string
+	// AcceptDirect accepts out-of-dialog requests from anyone (labs).
+	AcceptDirect bool
 }
 
 // UA owns the SIP socket and sipgo's transaction machinery.
@@ -53,7 +58,9 @@ type UA struct {
 	onInvite func(signal.Incoming)
 	dialogs  map[string]*dialog
 
-	subs subTable // subscriptions we made (subscribe.go), for their NOTIFYs
+	subs  subTable      // subscriptions we made (subscribe.go), for their NOTIFYs
+	guard *guard        // who may talk to the SIP port (guard.go)
+	ready chan struct{} // closed when New is done: handlers wait for it
 
 	pwMu sync.Mutex
 	pw   string // the digest password; SetPassword changes it (a provisioned reset)
@@ -92,16 +99,20 @@ func New(cfg Config) (*UA, error) {
 		return nil, fmt.Errorf("sip transport %q is not supported: use udp or tcp", cfg.Transport)
 	}
 	cfg.DisplayName = cleanDisplayName(cfg.DisplayName)
-	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}, pw: cfg.Password}
+	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}, pw: cfg.Password, ready: make(chan struct{})}
+	defer close(u.ready) // also on a failed start, so no handler waits for ever
 
 	lhost, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("sip listen address %q: %w", cfg.Listen, err)
 	}
 	var localAddr string
+	if u.guard, err = newGuard(cfg.Logger, cfg.Registrar, cfg.TrustedPeers, cfg.AcceptDirect); err != nil {
+		return nil, err
+	}
 	quiet := newQuietLogger(cfg.Logger, 20, time.Second)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), sip.WithTransportLayerReadFilter(u.guard.readFilter)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet)))
 	if err != nil {
 		return nil, fmt.Errorf("sip stack: %w", err)
@@ -112,6 +123,25 @@ func New(cfg Config) (*UA, error) {
 		_ = ua.Close() // the setup error is the one to report
 		return nil, fmt.Errorf("sip server: %w", err)
 	}
+	// Handlers are set before serving starts (sipgo's table is not
+	// locked) and wait for New to finish setting up the UA.
+	u.srv.OnInvite(u.whenReady(u.handleInvite))
+	u.srv.OnAck(u.whenReady(u.handleInDialog))
+	for _, m := range []sip.RequestMethod{sip.BYE, sip.UPDATE, sip.INFO, sip.REFER} {
+		u.srv.OnRequest(m, u.whenReady(u.handleInDialog))
+	}
+	// NOTIFY of a subscription goes to it; any other (REFER progress) to
+	// the call dialogs as before (subscribe.go).
+	u.srv.OnRequest(sip.NOTIFY, u.whenReady(u.handleNotify))
+	u.srv.OnOptions(u.whenReady(u.handleOptions))
+	u.srv.OnNoRoute(u.whenReady(func(req *sip.Request, tx sip.ServerTransaction) {
+		if !u.admitOutOfDialog(req, tx) {
+			return
+		}
+		res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
+		res.AppendHeader(sip.NewHeader("Allow", allowed))
+		_ = tx.Respond(res)
+	}))
 	switch cfg.Transport {
 	case "udp":
 		pc, err := net.ListenPacket("udp4", cfg.Listen)
@@ -171,20 +201,6 @@ func New(cfg Config) (*UA, error) {
 	u.dlgCli = sipgo.NewDialogClientCache(u.cli, u.contact)
 	u.dlgSrv = sipgo.NewDialogServerCache(u.cli, u.contact)
 
-	u.srv.OnInvite(u.handleInvite)
-	u.srv.OnAck(u.handleInDialog)
-	for _, m := range []sip.RequestMethod{sip.BYE, sip.UPDATE, sip.INFO, sip.REFER} {
-		u.srv.OnRequest(m, u.handleInDialog)
-	}
-	// NOTIFY of a subscription goes to it; any other (REFER progress) to
-	// the call dialogs as before (subscribe.go).
-	u.srv.OnRequest(sip.NOTIFY, u.handleNotify)
-	u.srv.OnOptions(u.handleOptions)
-	u.srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
-		res := sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil)
-		res.AppendHeader(sip.NewHeader("Allow", allowed))
-		_ = tx.Respond(res)
-	})
 	return u, nil
 }
 
@@ -234,6 +250,9 @@ func (u *UA) Close() error {
 func (u *UA) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if tag, _ := req.To().Params.Get("tag"); tag != "" {
 		u.handleInDialog(req, tx)
+		return
+	}
+	if !u.admitOutOfDialog(req, tx) {
 		return
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
@@ -309,3 +328,15 @@ func (u *UA) fromHeader() *sip.FromHeader {
 func (u *UA) proxy() string { return u.cfg.Registrar }
 
 func (u *UA) transport() string { return strings.ToUpper(u.cfg.Transport) }
+
+// whenReady holds a request that arrives while New is still setting up the
+// UA until it is done.
+func (u *UA) whenReady(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		<-u.ready
+		if u.cli == nil { // New failed
+			return
+		}
+		h(req, tx)
+	}
+}
