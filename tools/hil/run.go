@@ -203,6 +203,12 @@ func (r *Runner) expect(ctx context.Context, st Step) error {
 	default:
 		return fmt.Errorf("unknown expect %q", st.What)
 	}
+	return r.pollUntil(ctx, st, cmd, check)
+}
+
+// pollUntil sends cmd until check accepts its answer or ctx ends; then it
+// says what it last saw.
+func (r *Runner) pollUntil(ctx context.Context, st Step, cmd string, check func([]string) (bool, string)) error {
 	poll := r.Poll
 	if poll == 0 {
 		poll = 100 * time.Millisecond
