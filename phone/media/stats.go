@@ -14,7 +14,7 @@ type Stats struct {
 	DTMFReceived    uint64 // digits reported to OnDTMF
 	Garbage         uint64 // datagrams that were not RTP
 	UnknownPayload  uint64 // RTP packets of a payload type not negotiated
-	ForeignSource   uint64 // packets from an address other than Remote
+	ForeignSource   uint64 // datagrams from an address that is not the far end's, dropped
 	SendErrors      uint64 // datagrams the socket refused
 }
 

@@ -26,6 +26,11 @@ type StreamConfig struct {
 	Logger          *slog.Logger
 	// JitterBuffer orders received audio; nil = a FixedJitterBuffer of 60 ms.
 	JitterBuffer JitterBuffer
+	// Latch is symmetric RTP for far ends behind NAT: besides Remote, the
+	// first address that sends audio of PayloadType is accepted, once per
+	// stream (never re-latched), unless Remote's own audio came first.
+	// Sending still goes to Remote.
+	Latch bool
 }
 
 // Stream sends and receives one call's audio over RTP with three
@@ -33,10 +38,10 @@ type StreamConfig struct {
 // buffer / DTMF) and playout (jitter buffer → codec → Sink). None of them
 // allocates per frame.
 //
-// The far end's address is the one signalled in SDP: packets from another
-// address are played and counted (Stats.ForeignSource) but do not move
-// where we send. Symmetric RTP latching (for far ends behind NAT) can be
-// added in the receiver later. Direction (hold, sendonly) is not applied
+// The far end's address is the one signalled in SDP (or, with Latch, the
+// one latched once): packets from any other address are counted
+// (Stats.ForeignSource) and dropped, audio and telephone-events alike.
+// Direction (hold, sendonly) is not applied
 // yet: the stream always sends and receives.
 type Stream struct {
 	cfg          StreamConfig

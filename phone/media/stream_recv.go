@@ -16,6 +16,11 @@ type receiver struct {
 	dtmf     DTMFReceiver
 	loss     lossCounter
 	gotFirst bool
+	// latched is the far end's source under symmetric RTP (cfg.Latch),
+	// set once per stream; latchDone: no more latching (latched, or the
+	// SDP's address has sent audio, so no other source is the far end).
+	latched   netip.AddrPort
+	latchDone bool
 }
 
 func (s *Stream) receiveLoop() {
@@ -38,23 +43,44 @@ func (s *Stream) receiveLoop() {
 }
 
 // handleDatagram sorts one datagram: telephone-event to the DTMF receiver,
-// audio to the jitter buffer, anything else counted and dropped.
+// audio to the jitter buffer, anything else counted and dropped. Only the
+// far end may be heard: datagrams from any other address are counted
+// (Stats.ForeignSource) and dropped unparsed, so a third host spraying the
+// port cannot inject audio or digits into the call.
 func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	remote := *s.remote.Load()
+	fromRemote := from == remote || (r.latched.IsValid() && from == r.latched)
+	if !fromRemote && (!s.cfg.Latch || r.latchDone) {
+		s.dropForeign(from, remote)
+		return
+	}
 	if err := r.pkt.Unmarshal(data); err != nil || r.pkt.Version != 2 {
+		if !fromRemote {
+			s.dropForeign(from, remote)
+			return
+		}
 		s.stats.garbage.Add(1)
 		if s.firstTime(warnGarbage) {
 			s.log.Warn("dropping datagrams that are not RTP (counted in stats, logged once)", "from", from.String(), "bytes", len(data))
 		}
 		return
 	}
-	if remote := s.remote.Load(); from.Addr().Unmap() != remote.Addr() || from.Port() != remote.Port() {
-		s.stats.foreignSource.Add(1)
-		if s.firstTime(warnForeign) {
-			s.log.Warn("RTP arrives from another address than the SDP's; playing it but still sending to the SDP's",
-				"from", from.String(), "sending_to", remote.String())
+	h := &r.pkt.Header
+	if s.cfg.Latch && !r.latchDone && h.PayloadType == s.cfg.PayloadType {
+		// Symmetric RTP: the first source of audio in the negotiated
+		// payload type is the far end (behind NAT), once per stream.
+		r.latchDone = true
+		if !fromRemote {
+			r.latched, fromRemote = from, true
+			s.log.Info("symmetric RTP: the far end's media comes from another address than its SDP's; accepting that one",
+				"from", from.String(), "sdp", remote.String())
 		}
 	}
-	h := &r.pkt.Header
+	if !fromRemote {
+		s.dropForeign(from, remote)
+		return
+	}
 	s.stats.packetsReceived.Add(1)
 	s.stats.bytesReceived.Add(uint64(len(r.pkt.Payload)))
 	r.loss.push(h.SSRC, h.SequenceNumber)
@@ -91,5 +117,14 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 			s.log.Warn("dropping RTP of a payload type not negotiated (counted, logged once)",
 				"payload_type", h.PayloadType, "audio", s.cfg.PayloadType, "telephone_event", s.cfg.DTMFPayloadType)
 		}
+	}
+}
+
+// dropForeign counts a datagram from a third address; the first is logged.
+func (s *Stream) dropForeign(from, remote netip.AddrPort) {
+	s.stats.foreignSource.Add(1)
+	if s.firstTime(warnForeign) {
+		s.log.Warn("dropping RTP from an address that is not the far end's (counted in stats, logged once)",
+			"from", from.String(), "far_end", remote.String())
 	}
 }
