@@ -66,6 +66,12 @@ type Account struct {
 	// Cache keeps the last provisioned account, so the phone boots while
 	// the relay is down.
 	Cache string `yaml:"cache"`
+	// TrustedPeers may send out-of-dialog requests (calls) straight to
+	// the phone besides the registrar, which is always trusted (by its IP
+	// address, any port): host, host:port or CIDR. Others are refused.
+	TrustedPeers []string `yaml:"trusted_peers"`
+	// AcceptDirect accepts out-of-dialog requests from any address (labs).
+	AcceptDirect bool `yaml:"accept_direct"`
 }
 
 // Agent is the contact-center identity of the phone's user.

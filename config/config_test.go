@@ -78,7 +78,7 @@ func TestLoadExample(t *testing.T) {
 		Account: Account{
 			Registrar: "127.0.0.1:5060", Domain: "127.0.0.1", User: "1001", AuthUser: "1001",
 			Password: "secret", DisplayName: "Agent 1001", Transport: "udp", Expires: 300,
-			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second, Provision: "none", Cache: "/var/lib/deskphone/account.json",
+			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second, Provision: "none", Cache: "/var/lib/deskphone/account.json", TrustedPeers: []string{},
 		},
 		Agent: Agent{SdkAppId: 1400000001, UserId: "agent1001@example.com", InitialStatus: "free",
 			WrapUp: 15 * time.Second, AfterWrapUp: "previous", RefuseUnavailable: true,
@@ -357,9 +357,16 @@ func TestProblems(t *testing.T) {
 			[]string{"t.yaml:12: relay.url: http://relay.example.com would send the relay token in clear over the network; use https://"}},
 		{"provisioned account needs no password", []string{"  password: secret\n", "  provision: relay\n"},
 			[]string{"t.yaml: relay.url: missing; add url: under relay: (the relay's address for account.provision: relay, e.g. https://relay.example.com:8443)"}},
+		{"trusted peers", []string{"expires: 300", "expires: 300\n  trusted_peers: [10.0.0.0/33, \"pbx:0\", \"\", \"bad host\"]"},
+			[]string{
+				"t.yaml:7: account.trusted_peers: item 1: '10.0.0.0/33' is not a valid CIDR; write e.g. 10.0.0.0/24",
+				"t.yaml:7: account.trusted_peers[1]: 'pbx:0' is not a valid port (use 1-65535, e.g. pbx:5060)",
+				"t.yaml:7: account.trusted_peers: item 3 is empty; give host, host:port or a CIDR such as 10.0.0.0/24",
+				"t.yaml:7: account.trusted_peers: item 4: 'bad host' is not a host name, IP address or CIDR; write e.g. pbx.example.com, 10.0.0.5:5060 or 10.0.0.0/24",
+			}},
 		// keys
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
-			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, reg_event, provision, cache); did you mean password?"}},
+			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, reg_event, provision, cache, trusted_peers, accept_direct); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -101,6 +103,7 @@ func (d *decoder) checkAccount(a *Account) {
 	if a.Transport != "udp" && a.Transport != "tcp" {
 		d.add("account.transport", "'%s' is not supported; use udp or tcp", a.Transport)
 	}
+	d.checkTrustedPeers(a.TrustedPeers)
 	if a.Expires < 1 || a.Expires > 86400 {
 		d.add("account.expires", "%d is out of range; use 1-86400 seconds (300 is usual)", a.Expires)
 	}
@@ -451,4 +454,30 @@ func normalMAC(mac string) (string, bool) {
 		}
 	}
 	return m, true
+}
+
+// checkTrustedPeers checks account.trusted_peers: host, host:port or CIDR.
+func (d *decoder) checkTrustedPeers(peers []string) {
+	for i, p := range peers {
+		key := fmt.Sprintf("account.trusted_peers[%d]", i)
+		line := d.line(key)
+		p = strings.TrimSpace(p)
+		if p == "" {
+			d.addAt("account.trusted_peers", line, "item %d is empty; give host, host:port or a CIDR such as 10.0.0.0/24", i+1)
+			continue
+		}
+		if strings.Contains(p, "/") {
+			if _, err := netip.ParsePrefix(p); err != nil {
+				d.addAt("account.trusted_peers", line, "item %d: '%s' is not a valid CIDR; write e.g. 10.0.0.0/24", i+1, p)
+			}
+			continue
+		}
+		if _, _, err := net.SplitHostPort(p); err == nil {
+			d.checkHostPort(key, p, portRule{min: 1, example: "5060"})
+			continue
+		}
+		if h := strings.TrimSuffix(strings.TrimPrefix(p, "["), "]"); !validHost(h) {
+			d.addAt("account.trusted_peers", line, "item %d: '%s' is not a host name, IP address or CIDR; write e.g. pbx.example.com, 10.0.0.5:5060 or 10.0.0.0/24", i+1, p)
+		}
+	}
 }

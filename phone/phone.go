@@ -194,6 +194,7 @@ func (p *Phone) startUA() (*sipua.UA, error) {
 		Registrar: a.Registrar, Domain: a.Domain, User: a.User, AuthUser: a.AuthUser,
 		Password: a.Password, DisplayName: a.DisplayName, Transport: a.Transport,
 		Listen: a.Listen, Expires: a.Expires, Logger: p.log.With("part", "sip"),
+		TrustedPeers: a.TrustedPeers, AcceptDirect: a.AcceptDirect,
 	})
 	if err != nil {
 		return nil, newError(ErrUnregistFailure, "%v", err)
