@@ -12,7 +12,7 @@ NETNS   := unshare -n -- bash -c
 # Inside the namespace there is no network: modules must already be cached.
 OFFLINE := GOFLAGS=-mod=mod GOPROXY=off
 
-.PHONY: all deps modules build run test vet lint lint-tool bench deb clean firmware-cross deps-cross test-arm
+.PHONY: all deps modules build run test vet lint lint-tool bench fuzz deb clean firmware-cross deps-cross test-arm
 
 all: build
 
@@ -71,6 +71,22 @@ test: deps modules vet lint
 
 bench: modules
 	$(GO) test -run '^$$' -bench . -benchmem ./phone/media/ ./hal/...
+
+# Each native fuzz target for FUZZTIME (not part of make test, which runs
+# their seed corpora). A crasher is written to the package's
+# testdata/fuzz/NAME/ and then fails make test: keep it as the regression.
+# Minimizing a new input is capped so the time goes to fuzzing.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./phone/sipua:FuzzSIPMessage ./phone/sipua:FuzzReferTo ./phone/sipua:FuzzInfoDTMF \
+                ./phone/sipua:FuzzParseReginfo ./phone/sipua/wirefuzz:FuzzUAReceive ./phone:FuzzParseReplaces \
+                ./phone/agent/presence:FuzzDecode ./phone/media:FuzzSDP ./phone/media:FuzzRTPReceive \
+                ./phone/media:FuzzDTMFPayload ./config:FuzzParse ./phone/control:FuzzRequestBody ./phone/console:FuzzServe
+fuzz: modules
+	@failed=""; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name ($$pkg, $(FUZZTIME))"; start=$$(date +%s); \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || failed="$$failed $$name"; \
+	  echo "== $$name: $$(( $$(date +%s) - start ))s"; \
+	done; if [ -n "$$failed" ]; then echo "fuzz: found something in:$$failed (crashers in testdata/fuzz/)"; exit 1; fi
 
 # Debian packages for amd64, arm64 and armhf in dist/ (tools/deb, with nfpm;
 # README: installing). The firmware needs no cgo today, so CGO_ENABLED=0
