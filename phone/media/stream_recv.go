@@ -66,21 +66,11 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 		}
 		return
 	}
-	h := &r.pkt.Header
-	if s.cfg.Latch && !r.latchDone && h.PayloadType == s.cfg.PayloadType {
-		// Symmetric RTP: the first source of audio in the negotiated
-		// payload type is the far end (behind NAT), once per stream.
-		r.latchDone = true
-		if !fromRemote {
-			r.latched, fromRemote = from, true
-			s.log.Info("symmetric RTP: the far end's media comes from another address than its SDP's; accepting that one",
-				"from", from.String(), "sdp", remote.String())
-		}
-	}
-	if !fromRemote {
+	if !s.latch(r, from, remote, fromRemote) {
 		s.dropForeign(from, remote)
 		return
 	}
+	h := &r.pkt.Header
 	s.stats.packetsReceived.Add(1)
 	s.stats.bytesReceived.Add(uint64(len(r.pkt.Payload)))
 	r.loss.push(h.SSRC, h.SequenceNumber)
@@ -118,6 +108,22 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 				"payload_type", h.PayloadType, "audio", s.cfg.PayloadType, "telephone_event", s.cfg.DTMFPayloadType)
 		}
 	}
+}
+
+// latch applies symmetric RTP to a parsed packet and reports whether it
+// is the far end's: the first source of audio in the negotiated payload
+// type is the far end (behind NAT), once per stream.
+func (s *Stream) latch(r *receiver, from, remote netip.AddrPort, fromRemote bool) bool {
+	if !s.cfg.Latch || r.latchDone || r.pkt.PayloadType != s.cfg.PayloadType {
+		return fromRemote
+	}
+	r.latchDone = true
+	if !fromRemote {
+		r.latched = from
+		s.log.Info("symmetric RTP: the far end's media comes from another address than its SDP's; accepting that one",
+			"from", from.String(), "sdp", remote.String())
+	}
+	return true
 }
 
 // dropForeign counts a datagram from a third address; the first is logged.

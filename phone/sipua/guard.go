@@ -49,9 +49,9 @@ type trustedPeer struct {
 	port   uint16
 }
 
-// ParseTrustedPeer reads "host", "host:port" or a CIDR ("10.0.0.0/24"). A
+// parseTrustedPeer reads "host", "host:port" or a CIDR ("10.0.0.0/24"). A
 // host name is resolved now; lookup, if nil, is net.DefaultResolver's.
-func ParseTrustedPeer(ctx context.Context, s string, lookup func(context.Context, string) ([]netip.Addr, error)) ([]trustedPeer, error) {
+func parseTrustedPeer(ctx context.Context, s string, lookup func(context.Context, string) ([]netip.Addr, error)) ([]trustedPeer, error) {
 	s = strings.TrimSpace(s)
 	if p, err := netip.ParsePrefix(s); err == nil {
 		return []trustedPeer{{prefix: p.Masked()}}, nil
@@ -78,8 +78,11 @@ func ParseTrustedPeer(ctx context.Context, s string, lookup func(context.Context
 		}
 	}
 	addrs, err := lookup(ctx, host)
-	if err != nil || len(addrs) == 0 {
-		return nil, fmt.Errorf("trusted peer %q: cannot resolve %q: %v", s, host, err)
+	if err != nil {
+		return nil, fmt.Errorf("trusted peer %q: cannot resolve %q: %w", s, host, err)
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("trusted peer %q: %q has no address", s, host)
 	}
 	out := make([]trustedPeer, 0, len(addrs))
 	for _, a := range addrs {
@@ -148,14 +151,14 @@ func (g *guard) resolve() {
 	defer cancel()
 	var peers []trustedPeer
 	if h, _, err := net.SplitHostPort(g.registrar); err == nil && h != "" {
-		if ps, err := ParseTrustedPeer(ctx, h, nil); err == nil { // the registrar: any port
+		if ps, err := parseTrustedPeer(ctx, h, nil); err == nil { // the registrar: any port
 			peers = append(peers, ps...)
 		} else {
 			g.log.Warn("cannot resolve the registrar's address to trust it; retrying later", "registrar", g.registrar, "error", err)
 		}
 	}
 	for _, n := range g.names {
-		ps, err := ParseTrustedPeer(ctx, n, nil)
+		ps, err := parseTrustedPeer(ctx, n, nil)
 		if err != nil {
 			g.log.Warn("a trusted peer is left out until it resolves", "error", err)
 			continue

@@ -172,7 +172,7 @@ func TestParseTrustedPeer(t *testing.T) {
 		"[2001:db8::1]:5061":   "2001:db8::1/128 5061",
 		"pbx.example.com:5080": "192.0.2.7/32 5080",
 	} {
-		ps, err := ParseTrustedPeer(context.Background(), in, lookup)
+		ps, err := parseTrustedPeer(context.Background(), in, lookup)
 		if err != nil || len(ps) != 1 {
 			t.Errorf("%q: %v, %v", in, ps, err)
 			continue
@@ -186,7 +186,7 @@ func TestParseTrustedPeer(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"10.0.0.1:0", ":5060", "nowhere.invalid", "10.0.0.1:x"} {
-		if _, err := ParseTrustedPeer(context.Background(), bad, lookup); err == nil {
+		if _, err := parseTrustedPeer(context.Background(), bad, lookup); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
 	}
