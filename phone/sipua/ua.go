@@ -337,6 +337,33 @@ func (u *UA) whenReady(h sipgo.RequestHandler) sipgo.RequestHandler {
 		if u.cli == nil { // New failed
 			return
 		}
+		if missing := missingHeader(req); missing != "" {
+			// sipgo parses a request without these; every handler needs
+			// them (RFC 3261 §8.1.1), so it is answered here, once.
+			u.log.Debug("request refused: a mandatory header is missing", "method", req.Method, "header", missing, "source", req.Source())
+			if req.Method != sip.ACK && req.Via() != nil && req.CSeq() != nil {
+				res := sip.NewResponseFromRequest(req, 400, "Missing "+missing, nil)
+				_ = tx.Respond(res)
+			}
+			return
+		}
 		h(req, tx)
 	}
+}
+
+// missingHeader names the first mandatory header req lacks, or "".
+func missingHeader(req *sip.Request) string {
+	switch {
+	case req.Via() == nil:
+		return "Via"
+	case req.From() == nil:
+		return "From"
+	case req.To() == nil:
+		return "To"
+	case req.CallID() == nil:
+		return "Call-ID"
+	case req.CSeq() == nil:
+		return "CSeq"
+	}
+	return ""
 }
