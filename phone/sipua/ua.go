@@ -347,6 +347,15 @@ func (u *UA) whenReady(h sipgo.RequestHandler) sipgo.RequestHandler {
 			}
 			return
 		}
+		if !strings.EqualFold(req.SipVersion, "SIP/2.0") {
+			// A version the phone does not speak: 505, in its own version.
+			if req.Method != sip.ACK {
+				res := sip.NewResponseFromRequest(req, 505, "Version Not Supported", nil)
+				res.SipVersion = "SIP/2.0"
+				_ = tx.Respond(res)
+			}
+			return
+		}
 		h(req, tx)
 	}
 }
