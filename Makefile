@@ -75,7 +75,9 @@ bench: modules
 # Each native fuzz target for FUZZTIME (not part of make test, which runs
 # their seed corpora). A crasher is written to the package's
 # testdata/fuzz/NAME/ and then fails make test: keep it as the regression.
-# Minimizing a new input is capped so the time goes to fuzzing.
+# Minimizing a new input is capped so the time goes to fuzzing. Go 1.26's
+# coordinator may end a clean run with a bare "context deadline exceeded"
+# (golang/go#75804, fixed in 1.27): without a written input that is not a finding.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./phone/sipua:FuzzSIPMessage ./phone/sipua:FuzzReferTo ./phone/sipua:FuzzInfoDTMF \
                 ./phone/sipua:FuzzParseReginfo ./phone/sipua/wirefuzz:FuzzUAReceive ./phone:FuzzParseReplaces \
@@ -84,7 +86,9 @@ FUZZ_TARGETS := ./phone/sipua:FuzzSIPMessage ./phone/sipua:FuzzReferTo ./phone/s
 fuzz: modules
 	@failed=""; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 	  echo "== $$name ($$pkg, $(FUZZTIME))"; start=$$(date +%s); \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || failed="$$failed $$name"; \
+	  out=$$($(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg 2>&1); rc=$$?; echo "$$out" | tail -n 25; \
+	  if [ $$rc -ne 0 ]; then if echo "$$out" | grep -q 'context deadline exceeded' && ! echo "$$out" | grep -q 'input written'; then \
+	    echo "== $$name: the Go fuzz deadline race (golang/go#75804), not a finding"; else failed="$$failed $$name"; fi; fi; \
 	  echo "== $$name: $$(( $$(date +%s) - start ))s"; \
 	done; if [ -n "$$failed" ]; then echo "fuzz: found something in:$$failed (crashers in testdata/fuzz/)"; exit 1; fi
 
