@@ -107,7 +107,7 @@ func TestRFC4475Torture(t *testing.T) {
 func (u *dut) sendTorture(t *testing.T, name string, msg []byte, to *net.UDPAddr) []string {
 	t.Helper()
 	port := 5060
-	if m := viaPort.FindSubmatch(msg); m != nil && len(m[1]) > 0 {
+	if m := viaPort.FindSubmatch(msg); len(m) == 2 && len(m[1]) > 0 {
 		port, _ = strconv.Atoi(string(m[1]))
 	}
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
@@ -133,8 +133,8 @@ func (u *dut) sendTorture(t *testing.T, name string, msg []byte, to *net.UDPAddr
 		if err == nil {
 			// Only answers to this message: an earlier INVITE's final
 			// answer is retransmitted (nobody ACKs) to the same port.
-			if want := callIDHeader.FindSubmatch(msg); want != nil {
-				if got := callIDHeader.FindSubmatch(buf[:n]); got == nil || string(got[1]) != string(want[1]) {
+			if want := callIDHeader.FindSubmatch(msg); len(want) == 2 {
+				if got := callIDHeader.FindSubmatch(buf[:n]); len(got) != 2 || string(got[1]) != string(want[1]) {
 					continue
 				}
 			}
