@@ -73,7 +73,7 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 	if err != nil {
 		return nil, fmt.Errorf("baresip: %w", err)
 	}
-	b := &Baresip{opts: opts, sipPort: FreePort("sip")}
+	b := &Baresip{opts: opts, sipPort: FreePort("sip+tls")} // baresip also binds SIP/TLS on port + 1
 	ctrlAddr := net.JoinHostPort(Domain, strconv.Itoa(FreePort("tcp")))
 	files := map[string]string{
 		"config":   baresipConfig(opts, b.SIPAddr(), ctrlAddr, rtp),

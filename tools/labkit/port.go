@@ -9,23 +9,32 @@ import (
 )
 
 // FreePort returns a port on 127.0.0.1 that is free for network: "udp",
-// "tcp", or "sip" (free for both UDP and TCP, as a SIP listener needs). It
-// panics if none is found, which only happens on an exhausted host.
+// "tcp", "sip" (free for both UDP and TCP, as a SIP listener needs), or
+// "sip+tls" (a SIP port whose next port is free for TCP too: baresip binds
+// SIP/TLS on sip_listen's port + 1). It panics if none is found, which only
+// happens on an exhausted host.
 func FreePort(network string) int {
 	for range 100 {
 		var p int
 		switch network {
 		case "udp":
 			p = freeUDP(0)
-		case "tcp", "sip":
+		case "tcp", "sip", "sip+tls":
 			p = freeTCP(0)
 		default:
-			panic(fmt.Sprintf("labkit.FreePort: network %q: want udp, tcp or sip", network))
+			panic(fmt.Sprintf("labkit.FreePort: network %q: want udp, tcp, sip or sip+tls", network))
 		}
-		if p == 0 || !reserve(p, 1) {
+		n := 1
+		if network == "sip+tls" {
+			n = 2
+		}
+		if p == 0 || p+n > 65535 || !reserve(p, n) {
 			continue
 		}
-		if network == "sip" && freeUDP(p) == 0 {
+		if network != "udp" && network != "tcp" && freeUDP(p) == 0 {
+			continue
+		}
+		if network == "sip+tls" && freeTCP(p+1) == 0 {
 			continue
 		}
 		return p
