@@ -67,7 +67,14 @@ var kamailioTmpl = template.Must(template.New("kamailio.cfg").Parse(`#!KAMAILIO
 debug=2
 log_stderror=yes
 log_prefix="{{"{"}}$mt $rm $ci} "
+{{- if .RegEvent}}
+# One UDP worker: pua_reginfo PUBLISHes a takeover as two changes (the new
+# contact, the old one's removal) to this very Kamailio, and two workers
+# could apply them out of order, leaving both contacts active.
+children=1
+{{- else}}
 children=2
+{{- end}}
 tcp_children=2
 listen=udp:127.0.0.1:{{.Port}}
 listen=tcp:127.0.0.1:{{.Port}}
