@@ -19,3 +19,20 @@ func FoldAccent(r rune) (byte, bool) {
 	}
 	return 0, false
 }
+
+// FillCells fills a display row's cells with s, one cell per character as
+// enc codes it, padding with spaces and cutting what does not fit. It
+// allocates nothing.
+func FillCells(dst []byte, s string, enc func(rune) byte) {
+	i := 0
+	for _, r := range s {
+		if i == len(dst) {
+			return
+		}
+		dst[i] = enc(r)
+		i++
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = ' '
+	}
+}

@@ -1,8 +1,6 @@
 package hd44780
 
 import (
-	"unicode/utf8"
-
 	"deskphone/hal"
 )
 
@@ -37,15 +35,4 @@ func EncodeRune(r rune) byte {
 
 // Encode fills dst with the ROM codes of s, one cell per character, padding
 // with spaces and cutting what does not fit.
-func Encode(dst []byte, s string) {
-	i := 0
-	for len(s) > 0 && i < len(dst) {
-		r, n := utf8.DecodeRuneInString(s)
-		dst[i] = EncodeRune(r)
-		s = s[n:]
-		i++
-	}
-	for ; i < len(dst); i++ {
-		dst[i] = ' '
-	}
-}
+func Encode(dst []byte, s string) { hal.FillCells(dst, s, EncodeRune) }

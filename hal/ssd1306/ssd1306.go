@@ -18,7 +18,6 @@ package ssd1306
 import (
 	"fmt"
 	"sync"
-	"unicode/utf8"
 
 	"periph.io/x/conn/v3/i2c"
 
@@ -246,15 +245,4 @@ func EncodeRune(r rune) byte {
 
 // Encode fills dst with the characters of s, one cell per character, padding
 // with spaces and cutting what does not fit.
-func Encode(dst []byte, s string) {
-	i := 0
-	for len(s) > 0 && i < len(dst) {
-		r, n := utf8.DecodeRuneInString(s)
-		dst[i] = EncodeRune(r)
-		s = s[n:]
-		i++
-	}
-	for ; i < len(dst); i++ {
-		dst[i] = ' '
-	}
-}
+func Encode(dst []byte, s string) { hal.FillCells(dst, s, EncodeRune) }
