@@ -102,11 +102,17 @@ func TestAgentWrapUpAndRefusal(t *testing.T) {
 	}
 }
 
-// presenceLab is a Kamailio with the presence server, for 1001..1003.
-func presenceLab(t *testing.T) *labkit.Kamailio {
+// privateKamailio is a Kamailio of the test's own (opts.Dir and, when
+// empty, opts.Users are filled in), stopped at cleanup with its log shown
+// if the test failed.
+func privateKamailio(t *testing.T, opts labkit.KamailioOptions) *labkit.Kamailio {
 	t.Helper()
 	labkit.Require(t)
-	k, err := labkit.StartKamailio(labkit.KamailioOptions{Dir: t.TempDir(), Users: labUsers, Presence: true})
+	opts.Dir = t.TempDir()
+	if opts.Users == nil {
+		opts.Users = labUsers
+	}
+	k, err := labkit.StartKamailio(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +123,11 @@ func presenceLab(t *testing.T) *labkit.Kamailio {
 		_ = k.Stop()
 	})
 	return k
+}
+
+// presenceLab is a Kamailio with the presence server, for 1001..1004.
+func presenceLab(t *testing.T) *labkit.Kamailio {
+	return privateKamailio(t, labkit.KamailioOptions{Presence: true})
 }
 
 func labUA(t *testing.T, registrar, user string) *sipua.UA {
@@ -329,12 +340,7 @@ func TestKickedOutByTheRegistrar(t *testing.T) {
 // and once the relay answers it registers with the new password and keeps
 // it.
 func TestProvisionedAccountPasswordReset(t *testing.T) {
-	labkit.Require(t)
-	kam, err := labkit.StartKamailio(labkit.KamailioOptions{Dir: t.TempDir(), Users: map[string]string{relaytest.AliceExt: "pw-new"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = kam.Stop() })
+	kam := privateKamailio(t, labkit.KamailioOptions{Users: map[string]string{relaytest.AliceExt: "pw-new"}})
 	e := relaytest.Start(t)
 	e.Cloud.SetExtension(relaytest.Extension{ExtensionId: relaytest.AliceExt, ExtensionDomain: labkit.Domain,
 		Password: "pw-new", OutboundProxy: kam.Addr(), Transport: "udp"})

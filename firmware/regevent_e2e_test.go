@@ -18,19 +18,7 @@ import (
 
 // regEventLab is a Kamailio that NOTIFYs reg events, for 1001..1004.
 func regEventLab(t *testing.T) *labkit.Kamailio {
-	t.Helper()
-	labkit.Require(t)
-	k, err := labkit.StartKamailio(labkit.KamailioOptions{Dir: t.TempDir(), Users: labUsers, RegEvent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("kamailio log:\n%s", k.Log())
-		}
-		_ = k.Stop()
-	})
-	return k
+	return privateKamailio(t, labkit.KamailioOptions{RegEvent: true})
 }
 
 // otherDevice is a second SIP device of user, registered (or failing the
