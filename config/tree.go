@@ -95,3 +95,10 @@ func KnownKey(key string) bool {
 	}
 	return key != ""
 }
+
+// Resolve follows YAML aliases (*name) to the node they stand for; the
+// provisioning merge walks trees the way the decoder does.
+func Resolve(n *yaml.Node) *yaml.Node { return resolve(n) }
+
+// IsNull reports whether n is absent or an explicit null.
+func IsNull(n *yaml.Node) bool { return isNull(n) }

@@ -78,10 +78,10 @@ func (m *merger) mergeMap(dst, src *yaml.Node, prefix string) {
 			continue
 		}
 		j := find(dst, kn.Value)
-		v := resolve(vn)
+		v := config.Resolve(vn)
 		var old *yaml.Node
 		if j >= 0 {
-			old = resolve(dst.Content[j+1])
+			old = config.Resolve(dst.Content[j+1])
 		}
 		switch {
 		case v.Kind == yaml.MappingNode: // a section: merge key by key
@@ -95,7 +95,7 @@ func (m *merger) mergeMap(dst, src *yaml.Node, prefix string) {
 				}
 			}
 			m.mergeMap(old, v, key)
-		case isNull(v) && old != nil && old.Kind == yaml.MappingNode:
+		case config.IsNull(v) && old != nil && old.Kind == yaml.MappingNode:
 			// an empty section in the provisioned file changes nothing
 		case j < 0:
 			dst.Content = append(dst.Content, kn, vn)
@@ -131,15 +131,4 @@ func find(n *yaml.Node, name string) int {
 		}
 	}
 	return -1
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == 0 || n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }

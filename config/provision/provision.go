@@ -152,7 +152,7 @@ func (l *local) build(data []byte, name string) (*config.Config, []string, error
 	if err != nil {
 		return nil, nil, err
 	}
-	if ptree != nil && resolve(ptree).Kind != 0 && resolve(ptree).Kind != yaml.MappingNode {
+	if ptree != nil && config.Resolve(ptree).Kind != 0 && config.Resolve(ptree).Kind != yaml.MappingNode {
 		_, err := config.ParseTree(ptree, name, nil, "") // says what the document should be
 		return nil, nil, err
 	}
