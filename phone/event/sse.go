@@ -24,11 +24,8 @@ func ServeSSE(w http.ResponseWriter, r *http.Request, b *Bus) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
-	rc := http.NewResponseController(w)
-	if err := rc.Flush(); err != nil { // sends the headers, or cannot stream
-		http.Error(w, "streaming is not supported by this connection", http.StatusInternalServerError)
-		return
-	}
+	// Subscribe before the headers go out: a client that sees the
+	// response and then acts must see the events its action causes.
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("lastEventId")
@@ -41,6 +38,11 @@ func ServeSSE(w http.ResponseWriter, r *http.Request, b *Bus) {
 		ch, stop = b.Subscribe(256)
 	}
 	defer stop()
+	rc := http.NewResponseController(w)
+	if err := rc.Flush(); err != nil { // sends the headers, or cannot stream
+		http.Error(w, "streaming is not supported by this connection", http.StatusInternalServerError)
+		return
+	}
 	if _, err := fmt.Fprint(w, ": deskphone events\n\n"); err != nil || rc.Flush() != nil {
 		return
 	}
