@@ -9,8 +9,12 @@ APT_PKGS := kamailio kamailio-presence-modules kamailio-sqlite-modules sip-teste
 # The real peers run in a private network namespace: baresip binds RTP on the
 # wildcard address whatever its config says, and fixed ports cannot collide.
 NETNS   := unshare -n -- bash -c
+# libopus through cgo (gopkg.in/hraban/opus.v2) without libopusfile, which the
+# phone does not need: every go command here builds with this tag.
+GOTAGS  := -tags=nolibopusfile
+export GOFLAGS := $(GOTAGS)
 # Inside the namespace there is no network: modules must already be cached.
-OFFLINE := GOFLAGS=-mod=mod GOPROXY=off
+OFFLINE := GOFLAGS="-mod=mod $(GOTAGS)" GOPROXY=off
 
 .PHONY: all deps modules build run test vet lint lint-tool bench fuzz deb clean firmware-cross deps-cross test-arm
 

@@ -58,3 +58,17 @@ type (
 	// FmtpProvider gives the a=fmtp parameters to offer.
 	FmtpProvider interface{ Fmtp() string }
 )
+
+// Concealer is a codec that can fill a lost frame better than silence: the
+// playout loop asks it when the jitter buffer has nothing for a frame.
+// Opus implements it with its decoder's PLC and in-band FEC; G.711 gets
+// waveform repetition from the playout loop itself.
+type Concealer interface {
+	// Conceal writes one frame (len(pcm) samples) of concealment for a
+	// lost packet and returns the sample count.
+	Conceal(pcm []int16) (int, error)
+	// DecodeFEC rebuilds the frame lost just before next from next's
+	// in-band FEC data (Opus LBRR); codecs without FEC fall back to
+	// Conceal.
+	DecodeFEC(next []byte, pcm []int16) (int, error)
+}
