@@ -122,6 +122,10 @@ type Audio struct {
 	DTMFPayloadType int      `yaml:"dtmf_payload_type"`
 	RTPPorts        string   `yaml:"rtp_ports"` // "LO-HI"; see RTPPortRange
 	DTMFMode        string   `yaml:"dtmf_mode"` // rfc4733 | info | both: how digits are sent
+	// SymmetricRTP accepts the far end's audio from the first other
+	// address it comes from, once per call, when the SDP's address never
+	// sent first (a far end behind NAT); off, only the SDP's address is heard.
+	SymmetricRTP bool `yaml:"symmetric_rtp"`
 	// Sim is the old place of Config.Sim, still read: Load moves it there
 	// with a warning and leaves this empty.
 	//
@@ -169,6 +173,12 @@ type Calls struct {
 	// still knows the call; 0 turns it off.
 	Keepalive       time.Duration `yaml:"keepalive"`
 	SessionIDHeader string        `yaml:"session_id_header"` // header carrying the contact center's session id
+	// FirstMediaTimeout: no RTP at all this long after answer is reported
+	// (onWarning -3307) and the call goes on; 0 turns it off.
+	FirstMediaTimeout time.Duration `yaml:"first_media_timeout"`
+	// MediaTimeout: RTP that stops this long mid-call ends the call (Error,
+	// -3308); never while on hold, either side; 0 turns it off.
+	MediaTimeout time.Duration `yaml:"media_timeout"`
 }
 
 // API is the local control API.
@@ -218,11 +228,13 @@ func Default() *Config {
 			DTMFMode:        "rfc4733",
 		},
 		Calls: Calls{
-			RingTimeout:     30 * time.Second,
-			AnswerTimeout:   60 * time.Second,
-			MaxLines:        2,
-			Keepalive:       30 * time.Second,
-			SessionIDHeader: "X-Session-Id",
+			RingTimeout:       30 * time.Second,
+			AnswerTimeout:     60 * time.Second,
+			MaxLines:          2,
+			Keepalive:         30 * time.Second,
+			SessionIDHeader:   "X-Session-Id",
+			FirstMediaTimeout: 5 * time.Second,
+			MediaTimeout:      30 * time.Second,
 		},
 		API:     API{Listen: "127.0.0.1:8080"},
 		Console: Console{Baud: 115200},

@@ -37,6 +37,12 @@ func (d *decoder) validate(c *Config, dir string) {
 	if c.Calls.Keepalive < 0 {
 		d.add("calls.keepalive", "is negative; use a duration such as 30s, or 0 to turn it off")
 	}
+	if c.Calls.FirstMediaTimeout < 0 {
+		d.add("calls.first_media_timeout", "is negative; use a duration such as 5s, or 0 to turn it off")
+	}
+	if c.Calls.MediaTimeout < 0 {
+		d.add("calls.media_timeout", "is negative; use a duration such as 30s, or 0 to turn it off")
+	}
 	if c.Calls.HoldMusic != "" {
 		if dir != "" && !filepath.IsAbs(c.Calls.HoldMusic) {
 			c.Calls.HoldMusic = filepath.Join(dir, c.Calls.HoldMusic)
