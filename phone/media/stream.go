@@ -31,6 +31,10 @@ type StreamConfig struct {
 	// stream (never re-latched), unless Remote's own audio came first.
 	// Sending still goes to Remote.
 	Latch bool
+	// OnDeviceError reports a Source.Read ("microphone") or Sink.Write
+	// ("speaker") failure mid-call, once per stream and device kind; the
+	// stream goes on with silence or discard, as it logs.
+	OnDeviceError func(which string, err error)
 }
 
 // Stream sends and receives one call's audio over RTP with three

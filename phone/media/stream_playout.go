@@ -55,6 +55,7 @@ func (s *Stream) playoutLoop() {
 			}
 			if s.sink.CompareAndSwap(h, nil) && s.firstTime(warnSink) {
 				s.log.Warn("audio sink failed; discarding received audio until another is set", "err", err)
+				s.deviceError("speaker", err)
 			}
 		}
 	}

@@ -76,6 +76,7 @@ func (s *Stream) readSource(h *sourceHolder, pcm []int16) bool {
 	}
 	if !s.isClosed() && s.src.CompareAndSwap(h, nil) && s.firstTime(warnSource) {
 		s.log.Warn("audio source failed; sending silence until another is set", "err", err)
+		s.deviceError("microphone", err)
 	}
 	return false
 }
