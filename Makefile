@@ -16,7 +16,7 @@ export GOFLAGS := $(GOTAGS)
 # Inside the namespace there is no network: modules must already be cached.
 OFFLINE := GOFLAGS="-mod=mod $(GOTAGS)" GOPROXY=off
 
-.PHONY: all deps modules build run test vet lint lint-tool bench fuzz deb clean firmware-cross deps-cross test-arm
+.PHONY: all deps modules build run test vet lint lint-tool bench fuzz soak-restart deb clean firmware-cross deps-cross test-arm
 
 all: build
 
@@ -150,3 +150,9 @@ test-arm: modules
 
 clean:
 	rm -rf bin run dist
+
+# The registrar restart test, 10 restarts instead of make test's one: the
+# figures (launch → registered, median and worst) are in its log.
+soak-restart: deps modules
+	$(GO) test -race -count=1 -c -o bin/firmware.test ./firmware/
+	$(NETNS) 'set -o pipefail; ip link set lo up && cd firmware && DESKPHONE_E2E=1 DESKPHONE_RESTARTS=10 ../bin/firmware.test -test.run "^TestRegistrarRestart$$" -test.v -test.timeout 20m' | grep -E "restart_e2e|^(---|PASS|FAIL|ok)"

@@ -55,6 +55,14 @@ type Account struct {
 	// Keepalive is how often OPTIONS checks that the registrar still
 	// answers (connection supervision); 0 turns it off.
 	Keepalive time.Duration `yaml:"keepalive"`
+	// RetryMin and RetryMax bound the exponential back-off (with ±20 %
+	// jitter) between failed registrations.
+	RetryMin time.Duration `yaml:"retry_min"`
+	RetryMax time.Duration `yaml:"retry_max"`
+	// Probe is how often, while a registration waits out its back-off,
+	// an OPTIONS checks whether the registrar is back, so it is used
+	// within about Probe of answering again; 0 waits out the back-off.
+	Probe time.Duration `yaml:"probe"`
 	// RegEvent subscribes to the registration event package (RFC 3680)
 	// of the account's own AOR after login: a NOTIFY saying another
 	// device took over this phone's binding kicks the agent out.
@@ -208,6 +216,9 @@ func Default() *Config {
 			Expires:   300,
 			Listen:    "0.0.0.0:5060",
 			Keepalive: 25 * time.Second,
+			RetryMin:  1 * time.Second,
+			RetryMax:  60 * time.Second,
+			Probe:     1 * time.Second,
 			RegEvent:  false,
 			Provision: "none",
 			Cache:     "/var/lib/deskphone/account.json",

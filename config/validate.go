@@ -34,6 +34,14 @@ func (d *decoder) validate(c *Config, dir string) {
 	if c.Account.Keepalive < 0 {
 		d.add("account.keepalive", "is negative; use a duration such as 25s, or 0 to turn it off")
 	}
+	d.checkPositive("account.retry_min", int64(c.Account.RetryMin), "1s")
+	d.checkPositive("account.retry_max", int64(c.Account.RetryMax), "60s")
+	if c.Account.RetryMax > 0 && c.Account.RetryMax < c.Account.RetryMin {
+		d.add("account.retry_max", "%v is below account.retry_min (%v); the back-off grows from retry_min up to retry_max", c.Account.RetryMax, c.Account.RetryMin)
+	}
+	if c.Account.Probe < 0 {
+		d.add("account.probe", "is negative; use a duration such as 1s, or 0 to wait out the back-off")
+	}
 	if c.Calls.Keepalive < 0 {
 		d.add("calls.keepalive", "is negative; use a duration such as 30s, or 0 to turn it off")
 	}

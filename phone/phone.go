@@ -195,6 +195,7 @@ func (p *Phone) startUA() (*sipua.UA, error) {
 		Password: a.Password, DisplayName: a.DisplayName, Transport: a.Transport,
 		Listen: a.Listen, Expires: a.Expires, Logger: p.log.With("part", "sip"),
 		TrustedPeers: a.TrustedPeers, AcceptDirect: a.AcceptDirect,
+		RetryMin: a.RetryMin, RetryMax: a.RetryMax, Probe: a.Probe,
 	})
 	if err != nil {
 		return nil, newError(ErrUnregistFailure, "%v", err)

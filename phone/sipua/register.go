@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -104,44 +105,135 @@ func refreshAfter(granted int) time.Duration {
 	}
 }
 
+// retryBounds are the back-off's bounds: the UA's, else the package's.
+func (u *UA) retryBounds() (lo, hi time.Duration) {
+	lo, hi = u.cfg.RetryMin, u.cfg.RetryMax
+	if lo <= 0 {
+		lo = RetryMin
+	}
+	if hi <= 0 {
+		hi = RetryMax
+	}
+	return lo, max(lo, hi)
+}
+
 func (r *Registration) loop(ctx context.Context) {
 	defer close(r.done)
-	backoff := RetryMin
+	retryMin, retryMax := r.ua.retryBounds()
+	backoff := retryMin
+	failing, cut := false, false
 	for {
 		if r.Status().State != Registered {
 			r.set(RegStatus{State: Registering}) // refreshes stay "registered"
 		}
-		granted, res, err := r.send(ctx, r.ua.cfg.Expires)
+		// While failing, a probe runs beside the REGISTER: a registrar
+		// that comes back answers it at once, where the REGISTER would
+		// wait for its next retransmission (up to 4 s apart). Once per
+		// failure, so a registrar that answers OPTIONS but not REGISTER
+		// still gets the back-off.
+		probeNow := failing && !cut && r.ua.cfg.Probe > 0
+		granted, res, err, probed := r.attempt(ctx, probeNow)
 		if ctx.Err() != nil {
 			return
 		}
+		if err != nil && probed {
+			cut = true
+			continue // the registrar is back: send a fresh REGISTER now
+		}
+		cut = false
 		var wait time.Duration
 		if err == nil {
+			select { // a keepalive's kick from before this success is stale
+			case <-r.kick:
+			default:
+			}
 			r.set(RegStatus{State: Registered, Code: 200, Reason: "OK", Expires: granted})
-			backoff = RetryMin
+			backoff, failing = retryMin, false
 			wait = refreshAfter(granted)
 		} else {
 			wait = jitter(backoff)
-			backoff = min(backoff*2, RetryMax)
+			backoff, failing = min(backoff*2, retryMax), true
 			st := RegStatus{State: RegFailed, Reason: err.Error(), Retry: wait}
 			if res != nil {
 				st.Code, st.Reason = int(res.StatusCode), res.Reason
 			}
 			r.set(st)
 		}
+		var answered <-chan struct{}
+		stopProbe := func() {}
+		if err != nil && r.ua.cfg.Probe > 0 && wait > r.ua.cfg.Probe {
+			pctx, cancel := context.WithCancel(ctx)
+			answered, stopProbe = r.ua.probe(pctx, r.ua.cfg.Probe), cancel
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			stopProbe()
 			return
 		case <-t.C:
+		case <-answered: // the registrar is back: register now
+			t.Stop()
 		case why := <-r.kick:
 			t.Stop()
 			if r.Status().State == Registered {
 				r.set(RegStatus{State: RegFailed, Reason: why})
+				failing = true
 			}
 		}
+		stopProbe()
 	}
+}
+
+// attempt sends one REGISTER. With probe, OPTIONS pings run beside it and
+// an answer to one cancels the REGISTER (probed is then true).
+func (r *Registration) attempt(ctx context.Context, probe bool) (granted int, res *sip.Response, err error, probed bool) { //nolint:revive // error-return: probed qualifies err
+	if !probe {
+		granted, res, err = r.send(ctx, r.ua.cfg.Expires)
+		return granted, res, err, false
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answered := r.ua.probe(sctx, r.ua.cfg.Probe)
+	var wasProbed atomic.Bool
+	go func() {
+		select {
+		case <-answered:
+			wasProbed.Store(true)
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	granted, res, err = r.send(sctx, r.ua.cfg.Expires)
+	cancel()
+	return granted, res, err, err != nil && wasProbed.Load() && ctx.Err() == nil
+}
+
+// probe pings the registrar every `every` until one ping is answered
+// (the returned channel closes) or ctx ends. Any answer counts, even an
+// error status (Ping returns nil for every response): the registrar is up
+// and the REGISTER will say the rest.
+func (u *UA) probe(ctx context.Context, every time.Duration) <-chan struct{} {
+	answered := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			pctx, cancel := context.WithTimeout(ctx, every)
+			err := u.Ping(pctx)
+			cancel()
+			if err == nil {
+				close(answered)
+				return
+			}
+		}
+	}()
+	return answered
 }
 
 // Kick tells the registration that the registrar stopped answering (a

@@ -38,6 +38,14 @@ type Config struct {
 	TrustedPeers []string
 	// AcceptDirect accepts out-of-dialog requests from anyone (labs).
 	AcceptDirect bool
+	// RetryMin and RetryMax bound a failed registration's exponential
+	// back-off (0: the package's RetryMin, RetryMax).
+	RetryMin, RetryMax time.Duration
+	// Probe, while a registration waits out its back-off, sends an
+	// OPTIONS this often and registers as soon as one is answered, so a
+	// registrar that comes back is used within about Probe, not at the
+	// end of a long back-off. 0 turns probing off.
+	Probe time.Duration
 }
 
 // UA owns the SIP socket and sipgo's transaction machinery.

@@ -38,10 +38,11 @@ type KamailioOptions struct {
 
 // Kamailio is a running registrar/proxy on 127.0.0.1, UDP and TCP on one port.
 type Kamailio struct {
-	opts    KamailioOptions
-	port    int
-	ctlSock string
-	p       *proc
+	opts     KamailioOptions
+	port     int
+	ctlSock  string
+	p        *proc
+	restarts int // Restart's count, for its log file names
 }
 
 // StartKamailio writes Dir/kamailio.cfg, starts Kamailio in its own process
@@ -85,17 +86,28 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 	if _, err := exec.LookPath("kamailio"); err != nil {
 		return nil, errors.New("kamailio not found: run `make deps`")
 	}
-	// -DD: stay in the foreground; -E: log to stderr, which goes to the log.
-	k.p, err = startProc("kamailio", filepath.Join(dir, "kamailio.log"),
-		"-f", cfgPath, "-DD", "-E", "-Y", dir, "-w", dir)
-	if err != nil {
+	if err := k.run("kamailio.log"); err != nil {
 		return nil, err
 	}
+	return k, nil
+}
+
+// run starts Kamailio on Dir/kamailio.cfg, logging to Dir/logName, and
+// waits until it answers OPTIONS.
+func (k *Kamailio) run(logName string) error {
+	dir := k.opts.Dir
+	// -DD: stay in the foreground; -E: log to stderr, which goes to the log.
+	p, err := startProc("kamailio", filepath.Join(dir, logName),
+		"-f", filepath.Join(dir, "kamailio.cfg"), "-DD", "-E", "-Y", dir, "-w", dir)
+	if err != nil {
+		return err
+	}
+	k.p = p
 	if err := k.waitReady(10 * time.Second); err != nil {
 		_ = k.p.stop(2 * time.Second)
-		return nil, fmt.Errorf("kamailio: %w\n--- %s (tail) ---\n%s", err, k.p.logPath, k.p.logTail(20))
+		return fmt.Errorf("kamailio: %w\n--- %s (tail) ---\n%s", err, k.p.logPath, k.p.logTail(20))
 	}
-	return k, nil
+	return nil
 }
 
 // waitReady probes with OPTIONS until Kamailio answers.
