@@ -41,6 +41,7 @@ func main() {
 	cfgPath := flag.String("config", "/etc/deskphone/phone.yaml", "configuration file (see config/examples/phone.yaml)")
 	console := flag.Bool("console", false, "sim board: print the panel when it changes and read keys from stdin")
 	logLevel := flag.String("log-level", "info", "debug, info, warn or error")
+	debugAddr := flag.String("debug", "", "serve pprof and /debug/media on this loopback address, e.g. 127.0.0.1:6060 (debug.go)")
 	flag.Parse()
 
 	var lvl slog.Level
@@ -51,6 +52,12 @@ func main() {
 	log := newLogger(os.Stderr, lvl) // with priorities under journald
 	// Keep the last lines for GET /v1/logs and the web page.
 	log = slog.New(logtail.Wrap(log.Handler(), logtail.NewRing(logtail.DefaultLines)))
+	if *debugAddr != "" {
+		if _, err := startDebug(*debugAddr, log); err != nil {
+			fmt.Fprintf(os.Stderr, "deskphone: %v\n", err)
+			os.Exit(2)
+		}
+	}
 	if err := run(*cfgPath, *console, log); err != nil {
 		fmt.Fprintf(os.Stderr, "deskphone: %v\n", err)
 		os.Exit(1)

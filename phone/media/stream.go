@@ -69,6 +69,7 @@ type Stream struct {
 	jb   JitterBuffer
 
 	stats  streamCounters
+	lat    streamLatency // pipeline delay (latency.go)
 	warned [warnKinds]atomic.Bool
 
 	mu      sync.Mutex // guards started and closed
@@ -133,6 +134,7 @@ func (s *Stream) Start() {
 		return
 	}
 	s.started = true
+	trackStream(s)
 	s.wg.Add(3)
 	go s.sendLoop()
 	go s.receiveLoop()
@@ -153,6 +155,7 @@ func (s *Stream) Close() error {
 	s.mu.Unlock()
 	err := s.cfg.Conn.Close() // wakes the receiver
 	s.wg.Wait()
+	untrackStream(s)
 	return err
 }
 

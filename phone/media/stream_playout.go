@@ -1,6 +1,9 @@
 package media
 
-import "math"
+import (
+	"cmp"
+	"math"
+)
 
 // player is the playout goroutine's state; all buffers are made once.
 type player struct {
@@ -8,7 +11,8 @@ type player struct {
 	fifo    []int16 // decoded samples not yet played (packets need not match our frame size)
 	n       int     // samples held in fifo
 	payload []byte
-	beepAt  int // position in the call-waiting tone's cycle, in samples
+	beepAt  int   // position in the call-waiting tone's cycle, in samples
+	popAt   int64 // nanotime of this frame's first pop (latency.go)
 }
 
 func (s *Stream) newPlayer() *player {
@@ -49,7 +53,9 @@ func (s *Stream) playoutLoop() {
 		if h == nil {
 			continue
 		}
-		if err := h.sink.Write(pl.frame); err != nil {
+		err := h.sink.Write(pl.frame)
+		s.lat.playout.since(pl.popAt)
+		if err != nil {
 			if s.isClosed() {
 				return
 			}
@@ -65,6 +71,7 @@ func (s *Stream) playoutLoop() {
 // silence where the jitter buffer has nothing (packet loss concealment by
 // silence until a codec with PLC arrives).
 func (s *Stream) fillFrame(pl *player) {
+	pl.popAt = 0
 	for pl.n < len(pl.frame) {
 		s.jbMu.Lock()
 		n, ok := s.jb.Pop(pl.payload)
@@ -80,6 +87,7 @@ func (s *Stream) fillFrame(pl *player) {
 			continue
 		}
 		pl.n += k
+		pl.popAt = cmp.Or(pl.popAt, nanotime())
 	}
 	if pl.n >= len(pl.frame) {
 		copy(pl.frame, pl.fifo[:len(pl.frame)])

@@ -21,6 +21,7 @@ type receiver struct {
 	// SDP's address has sent audio, so no other source is the far end).
 	latched   netip.AddrPort
 	latchDone bool
+	at        int64 // nanotime when the datagram was read (latency.go)
 }
 
 func (s *Stream) receiveLoop() {
@@ -28,6 +29,7 @@ func (s *Stream) receiveLoop() {
 	r := &receiver{buf: make([]byte, 1<<16)} // a whole datagram, so none is cut short
 	for {
 		n, from, err := s.cfg.Conn.ReadFromUDPAddrPort(r.buf)
+		r.at = nanotime()
 		if err != nil {
 			if s.isClosed() || errors.Is(err, net.ErrClosed) {
 				return
@@ -101,6 +103,7 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 		s.jbMu.Lock()
 		s.jb.Push(h.SequenceNumber, h.Timestamp, r.pkt.Payload)
 		s.jbMu.Unlock()
+		s.lat.receive.since(r.at)
 	default:
 		s.stats.unknownPayload.Add(1)
 		if s.firstTime(warnUnknownPT) {

@@ -20,6 +20,7 @@ type sender struct {
 	seq     uint16
 	ts      uint32
 	first   bool
+	readAt  int64 // nanotime when this frame's audio was ready (latency.go)
 }
 
 func (s *Stream) newSender() *sender {
@@ -57,6 +58,7 @@ func (s *Stream) sendLoop() {
 			}
 			clear(snd.pcm)
 		}
+		snd.readAt = nanotime()
 		s.holdOrMute(snd.pcm)
 		if s.noSend.Load() {
 			snd.ts += s.tsPerFrame // keep the clock running for when sending resumes
@@ -151,6 +153,7 @@ func (s *Stream) sendFrame(snd *sender) {
 		}
 		return
 	}
+	s.lat.send.since(snd.readAt)
 	s.stats.packetsSent.Add(1)
 	s.stats.bytesSent.Add(uint64(len(snd.pkt.Payload)))
 }
