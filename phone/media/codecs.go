@@ -72,3 +72,15 @@ type Concealer interface {
 	// Conceal.
 	DecodeFEC(next []byte, pcm []int16) (int, error)
 }
+
+// CallCodec is a codec with per-call state (Opus's encoder and decoder):
+// offer/answer asks it for the call's own instance, set up by the far
+// end's a=fmtp for that payload type, since the configured codecs are
+// shared by every call and one Codec serves one stream.
+type CallCodec interface {
+	ForCall(remoteFmtp string) (Codec, error)
+}
+
+// PacketTimer lists the packet times (ms) a codec can frame; codecs
+// without it take any whole millisecond count from 10 to 120.
+type PacketTimer interface{ PacketTimes() []int }
