@@ -189,6 +189,9 @@ func registeredOK(reginfo string) bool {
 	return false
 }
 
+// PID is baresip's process id, for its CPU and memory figures (tools/bench).
+func (b *Baresip) PID() int { return b.p.cmd.Process.Pid }
+
 // SIPAddr is where baresip listens for SIP (UDP and TCP).
 func (b *Baresip) SIPAddr() string { return net.JoinHostPort(Domain, strconv.Itoa(b.sipPort)) }
 
