@@ -3,7 +3,9 @@ package media
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/pion/sdp/v3"
 )
@@ -19,32 +21,78 @@ type Negotiated struct {
 	// Direction is ours: SendRecv normally; RecvOnly when the far end holds
 	// us (sendonly, or c=0.0.0.0); Inactive; SendOnly.
 	Direction string
+	// Ptime is the packet time to send (and play) in: the far end's
+	// a=ptime within its a=maxptime, fitted to what the codec frames;
+	// DefaultPtime when it says nothing.
+	Ptime time.Duration
 }
 
-const sdpPtime = 20
+// DefaultPtime is the packet time we ask for and send unless the far end
+// asks otherwise.
+const DefaultPtime = 20 * time.Millisecond
 
 // Offer builds an SDP offer listing codecs in preference order, plus
-// telephone-event at dtmfPT (0 = do not offer DTMF).
+// telephone-event at every clock rate in use (RFC 4733 events run on the
+// audio's clock): at dtmfPT for 8000 Hz (or the only rate), at a free
+// dynamic type for the others (0 = do not offer DTMF). A codec whose
+// default dynamic type is taken moves to a free one.
 func Offer(ip string, port int, codecs []Codec, dtmfPT uint8, sessionID uint64) ([]byte, error) {
 	if len(codecs) == 0 {
 		return nil, fmt.Errorf("%w: nothing to offer; configure at least one of %v", ErrNoCommonCodec, SupportedCodecs())
 	}
 	md := mediaDescription(port)
 	seen := map[uint8]string{}
+	var rates []int
 	for _, c := range codecs {
-		if err := addFormat(md, seen, c.PayloadType(), rtpmapOf(c), fmtpOf(c)); err != nil {
+		if !slices.Contains(rates, c.ClockRate()) {
+			rates = append(rates, c.ClockRate())
+		}
+	}
+	dtmfRate := rates[0]
+	if slices.Contains(rates, 8000) {
+		dtmfRate = 8000
+	}
+	if dtmfPT != 0 {
+		seen[dtmfPT] = telephoneEvent // placed after the codecs, reserved now
+	}
+	for _, c := range codecs {
+		pt := c.PayloadType()
+		if _, taken := seen[pt]; taken && pt >= 96 {
+			pt = freeDynamic(seen)
+		}
+		if err := addFormat(md, seen, pt, rtpmapOf(c), fmtpOf(c)); err != nil {
 			return nil, err
 		}
 	}
 	if dtmfPT != 0 {
-		if err := addFormat(md, seen, dtmfPT, telephoneEvent+"/8000", "0-15"); err != nil {
+		delete(seen, dtmfPT)
+		if err := addFormat(md, seen, dtmfPT, telephoneEvent+"/"+strconv.Itoa(dtmfRate), "0-15"); err != nil {
 			return nil, err
+		}
+		for _, rate := range rates {
+			if rate == dtmfRate {
+				continue
+			}
+			if err := addFormat(md, seen, freeDynamic(seen), telephoneEvent+"/"+strconv.Itoa(rate), "0-15"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	md.Attributes = append(md.Attributes,
-		sdp.NewAttribute("ptime", strconv.Itoa(sdpPtime)),
+		sdp.NewAttribute("ptime", strconv.Itoa(int(DefaultPtime/time.Millisecond))),
 		sdp.NewPropertyAttribute(SendRecv))
 	return marshalSession(ip, sessionID, []*sdp.MediaDescription{md})
+}
+
+// freeDynamic is the lowest dynamic payload type (96-127) not in seen; 0
+// when all are taken (addFormat then refuses it as a duplicate of PCMU).
+func freeDynamic(seen map[uint8]string) uint8 {
+	for pt := uint8(96); pt <= 127; pt++ {
+		if _, taken := seen[pt]; !taken {
+			return pt
+		}
+	}
+	return 0
 }
 
 // Answer answers an offer. Policy: the codec is the first of local (our
@@ -82,7 +130,7 @@ func Answer(offer *Description, local []Codec, ip string, port int, dtmfPT uint8
 		dir = SendRecv // c=0.0.0.0 hold: answer sendrecv, just do not send
 	}
 	md.Attributes = append(md.Attributes,
-		sdp.NewAttribute("ptime", strconv.Itoa(sdpPtime)),
+		sdp.NewAttribute("ptime", strconv.Itoa(int(neg.Ptime/time.Millisecond))), // send as we are sent
 		sdp.NewPropertyAttribute(dir))
 	all := make([]*sdp.MediaDescription, 0, len(offer.media))
 	for i, m := range offer.media {
@@ -134,6 +182,14 @@ func negotiate(d *Description, local []Codec, ourOrder bool) (Negotiated, error)
 	if neg.Codec == nil {
 		return Negotiated{}, fmt.Errorf("%w: the far end offers %s, we support %s", ErrNoCommonCodec, formatNames(d.Formats), codecNames(local))
 	}
+	if cc, ok := neg.Codec.(CallCodec); ok { // its own state for this call, set by the far end's fmtp
+		c, err := cc.ForCall(d.format(neg.PayloadType).Fmtp)
+		if err != nil {
+			return Negotiated{}, err
+		}
+		neg.Codec = c
+	}
+	neg.Ptime = d.ptimeFor(neg.Codec)
 	remote, err := d.remote()
 	if err != nil {
 		return Negotiated{}, err

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pion/sdp/v3"
 )
@@ -18,6 +19,7 @@ type Description struct {
 	DTMFPayloadType uint8    // telephone-event PT (the 8 kHz one if several); 0 = none
 	Direction       string   // sendrecv (default), sendonly, recvonly or inactive
 	Ptime           int      // a=ptime in ms; 0 = not given
+	MaxPtime        int      // a=maxptime in ms; 0 = not given
 
 	// All m-lines, so an answer can reject the ones we do not take.
 	media      []sdp.MediaName
@@ -99,12 +101,54 @@ func ParseDescription(body []byte) (*Description, error) {
 		return nil, err
 	}
 	d.Direction = direction(md.Attributes, direction(sd.Attributes, SendRecv))
-	if v, ok := md.Attribute("ptime"); ok {
-		d.Ptime, _ = strconv.Atoi(strings.TrimSpace(v))
-	} else if v, ok := sd.Attribute("ptime"); ok {
-		d.Ptime, _ = strconv.Atoi(strings.TrimSpace(v))
-	}
+	d.Ptime = intAttribute(md, &sd, "ptime")
+	d.MaxPtime = intAttribute(md, &sd, "maxptime")
 	return d, nil
+}
+
+// intAttribute reads a=key:N at media level, else session level; 0 when
+// absent or not a whole number (a=ptime:20.5 is not worth honouring).
+func intAttribute(md *sdp.MediaDescription, sd *sdp.SessionDescription, key string) int {
+	v, ok := md.Attribute(key)
+	if !ok {
+		v, _ = sd.Attribute(key)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// ptimeFor is the packet time to send c in: the far end's a=ptime (else
+// ours), at most its a=maxptime, fitted to the packet times c frames (the
+// longest that fits, else c's shortest) or to 10-120 ms.
+func (d *Description) ptimeFor(c Codec) time.Duration {
+	want := int(DefaultPtime / time.Millisecond)
+	if d.Ptime > 0 {
+		want = d.Ptime
+	}
+	if d.MaxPtime > 0 {
+		want = min(want, d.MaxPtime)
+	}
+	if pt, ok := c.(PacketTimer); ok {
+		best, shortest := 0, 0
+		for _, ms := range pt.PacketTimes() {
+			if ms <= want && ms > best {
+				best = ms
+			}
+			if shortest == 0 || ms < shortest {
+				shortest = ms
+			}
+		}
+		if best == 0 {
+			best = shortest
+		}
+		if best > 0 {
+			return time.Duration(best) * time.Millisecond
+		}
+	}
+	return time.Duration(min(max(want, 10), 120)) * time.Millisecond
 }
 
 // audioMediaIndex prefers an RTP/AVP audio m-line (an offer may carry an

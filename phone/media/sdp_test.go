@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The shape of baresip's offer (opus first, G.711, telephone-event).
@@ -251,5 +252,151 @@ func TestOldStyleHold(t *testing.T) {
 	}
 	if neg.Direction != RecvOnly {
 		t.Errorf("c=0.0.0.0: direction %s, want recvonly (do not send)", neg.Direction)
+	}
+}
+
+// fakeOpus stands for the opus package (which imports media, so media's
+// tests cannot): a 48 kHz codec with per-call instances and its own packet
+// times.
+type fakeOpus struct {
+	Codec         // Encode and Decode: not used by SDP
+	remote string // the far end's fmtp this instance was made for
+	call   bool
+}
+
+func newFakeOpus() *fakeOpus { return &fakeOpus{} }
+
+func (*fakeOpus) Name() string       { return "opus" }
+func (*fakeOpus) PayloadType() uint8 { return 111 }
+func (*fakeOpus) ClockRate() int     { return 48000 }
+func (*fakeOpus) SampleRate() int    { return 48000 }
+func (*fakeOpus) Channels() int      { return 2 }
+func (*fakeOpus) Fmtp() string       { return "useinbandfec=1" }
+func (*fakeOpus) PacketTimes() []int { return []int{10, 20, 40, 60} }
+func (f *fakeOpus) ForCall(remote string) (Codec, error) {
+	return &fakeOpus{remote: remote, call: true}, nil
+}
+
+func TestOfferTelephoneEventPerClockRate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		codecs []Codec
+		dtmfPT uint8
+		want   []Format // PT, name, rate
+	}{
+		{"opus and G.711", []Codec{newFakeOpus(), NewPCMU(), NewPCMA()}, 101, []Format{
+			{PayloadType: 111, Name: "opus", ClockRate: 48000}, {PayloadType: 0, Name: "PCMU", ClockRate: 8000},
+			{PayloadType: 8, Name: "PCMA", ClockRate: 8000},
+			{PayloadType: 101, Name: "telephone-event", ClockRate: 8000}, {PayloadType: 96, Name: "telephone-event", ClockRate: 48000}}},
+		{"telephone-event on opus's type", []Codec{NewPCMU(), newFakeOpus()}, 111, []Format{
+			{PayloadType: 0, Name: "PCMU", ClockRate: 8000}, {PayloadType: 96, Name: "opus", ClockRate: 48000},
+			{PayloadType: 111, Name: "telephone-event", ClockRate: 8000}, {PayloadType: 97, Name: "telephone-event", ClockRate: 48000}}},
+		{"opus alone", []Codec{newFakeOpus()}, 101, []Format{
+			{PayloadType: 111, Name: "opus", ClockRate: 48000}, {PayloadType: 101, Name: "telephone-event", ClockRate: 48000}}},
+		{"G.711 alone", []Codec{NewPCMA()}, 101, []Format{
+			{PayloadType: 8, Name: "PCMA", ClockRate: 8000}, {PayloadType: 101, Name: "telephone-event", ClockRate: 8000}}},
+	} {
+		body, err := Offer("192.0.2.20", 4000, tc.codecs, tc.dtmfPT, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		d, err := ParseDescription(body)
+		if err != nil {
+			t.Fatalf("%s: our offer does not parse: %v\n%s", tc.name, err, body)
+		}
+		if len(d.Formats) != len(tc.want) {
+			t.Fatalf("%s: formats %+v, want %+v\n%s", tc.name, d.Formats, tc.want, body)
+		}
+		for i, w := range tc.want {
+			f := d.Formats[i]
+			if f.PayloadType != w.PayloadType || f.Name != w.Name || f.ClockRate != w.ClockRate {
+				t.Errorf("%s: format %d is %d %s/%d, want %d %s/%d", tc.name, i, f.PayloadType, f.Name, f.ClockRate, w.PayloadType, w.Name, w.ClockRate)
+			}
+		}
+		if strings.Contains(string(body), "opus") && !strings.Contains(string(body), "opus/48000/2") {
+			t.Errorf("%s: opus must be offered as opus/48000/2:\n%s", tc.name, body)
+		}
+	}
+}
+
+// An offer of opus with telephone-event at both rates (as WebRTC offers).
+const opusOffer = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n" +
+	"m=audio 10000 RTP/AVP 109 0 110 101\r\n" +
+	"a=rtpmap:109 opus/48000/2\r\na=fmtp:109 maxplaybackrate=16000;useinbandfec=1\r\n" +
+	"a=rtpmap:110 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n" +
+	"a=ptime:40\r\na=maxptime:60\r\n"
+
+func TestAnswerPicksTelephoneEventAtTheCodecsRate(t *testing.T) {
+	offer, err := ParseDescription([]byte(opusOffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proto := newFakeOpus()
+	body, neg, err := Answer(offer, []Codec{proto, NewPCMU()}, "192.0.2.20", 4000, 101, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := neg.Codec.(*fakeOpus)
+	if !ok || !got.call || got == proto || got.remote != "maxplaybackrate=16000;useinbandfec=1" {
+		t.Errorf("the call's codec must be the prototype's ForCall with the offer's fmtp; got %#v", neg.Codec)
+	}
+	if neg.PayloadType != 109 || neg.DTMFPayloadType != 110 || neg.Ptime != 40*time.Millisecond {
+		t.Errorf("negotiated PT %d, telephone-event %d, ptime %v; want 109, 110 (48 kHz), 40ms", neg.PayloadType, neg.DTMFPayloadType, neg.Ptime)
+	}
+	ans, err := ParseDescription(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ans.Formats) != 2 || ans.Formats[1].PayloadType != 110 || ans.Formats[1].ClockRate != 48000 || ans.Ptime != 40 ||
+		ans.Formats[0].Fmtp != "useinbandfec=1" {
+		t.Errorf("answer %+v\n%s", ans, body)
+	}
+
+	// G.711 chosen from the same offer: the 8 kHz telephone-event.
+	_, neg, err = Answer(offer, []Codec{NewPCMU()}, "192.0.2.20", 4000, 101, 1)
+	if err != nil || neg.DTMFPayloadType != 101 {
+		t.Errorf("PCMU: telephone-event %d (%v), want 101", neg.DTMFPayloadType, err)
+	}
+
+	// baresip offers telephone-event/8000 only: with opus there is none at
+	// its clock, so none is negotiated (RFC 4733 events use the audio's).
+	bo, err := ParseDescription([]byte(baresipOffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, neg, err = Answer(bo, []Codec{newFakeOpus()}, "192.0.2.20", 4000, 101, 1)
+	if err != nil || neg.DTMFPayloadType != 0 || strings.Contains(string(body), "telephone-event") {
+		t.Errorf("opus against telephone-event/8000 only: PT %d, err %v\n%s", neg.DTMFPayloadType, err, body)
+	}
+}
+
+func TestNegotiatedPtime(t *testing.T) {
+	for _, tc := range []struct {
+		attrs string
+		codec Codec
+		want  time.Duration
+	}{
+		{"", NewPCMU(), 20 * time.Millisecond},
+		{"a=ptime:30\r\n", NewPCMU(), 30 * time.Millisecond},
+		{"a=ptime:30\r\n", newFakeOpus(), 20 * time.Millisecond}, // opus frames 10/20/40/60
+		{"a=ptime:60\r\na=maxptime:40\r\n", newFakeOpus(), 40 * time.Millisecond},
+		{"a=maxptime:10\r\n", NewPCMA(), 10 * time.Millisecond},
+		{"a=ptime:5\r\n", newFakeOpus(), 10 * time.Millisecond},
+		{"a=ptime:500\r\n", NewPCMU(), 120 * time.Millisecond},
+		{"a=ptime:abc\r\n", NewPCMU(), 20 * time.Millisecond},
+	} {
+		body := "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n" +
+			"m=audio 10000 RTP/AVP 0 8 111\r\na=rtpmap:111 opus/48000/2\r\n" + tc.attrs
+		d, err := ParseDescription([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		neg, err := Negotiate(d, []Codec{tc.codec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if neg.Ptime != tc.want {
+			t.Errorf("%q with %s: ptime %v, want %v", tc.attrs, tc.codec.Name(), neg.Ptime, tc.want)
+		}
 	}
 }
