@@ -156,6 +156,8 @@ func TestNormalised(t *testing.T) {
 			func(c *Config) any { return c.Account.Transport }, "tcp"},
 		{"codec case", []string{"[PCMU, PCMA]", "[pcma, Pcmu]"},
 			func(c *Config) any { return c.Audio.Codecs }, []string{"PCMA", "PCMU"}},
+		{"opus", []string{"[PCMU, PCMA]", "[opus, PCMU, PCMA]"},
+			func(c *Config) any { return c.Audio.Codecs }, []string{"OPUS", "PCMU", "PCMA"}},
 		{"listen port 0", []string{"0.0.0.0:5070", "0.0.0.0:0"},
 			func(c *Config) any { return c.Account.Listen }, "0.0.0.0:0"},
 		{"silence", []string{"tone:1000", "Silence"},
@@ -269,15 +271,13 @@ func TestProblems(t *testing.T) {
 		{"board empty", []string{"board: sim", `board: ""`},
 			[]string{"t.yaml:11: board: is empty; name a board profile under boards/, e.g. board: sim"}},
 		// audio
-		{"opus", []string{"[PCMU, PCMA]", "[opus, PCMU]"},
-			[]string{"t.yaml:13: audio.codecs: Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now"}},
 		{"unknown codec", []string{"[PCMU, PCMA]", "[PCMU, G729]"},
-			[]string{"t.yaml:13: audio.codecs: 'G729' is not a supported codec; use PCMU or PCMA"}},
+			[]string{"t.yaml:13: audio.codecs: 'G729' is not a supported codec; use PCMU, PCMA or OPUS"}},
 		{"duplicate codec", []string{"[PCMU, PCMA]", "[PCMU, pcmu]"},
 			[]string{"t.yaml:13: audio.codecs: PCMU is listed twice (items 1 and 2); list each codec once"}},
 		{"codec lines in a block list", []string{"[PCMU, PCMA]", "\n    - PCMU\n    - G722\n    - PCMU"},
 			[]string{
-				"t.yaml:15: audio.codecs: 'G722' is not a supported codec; use PCMU or PCMA",
+				"t.yaml:15: audio.codecs: 'G722' is not a supported codec; use PCMU, PCMA or OPUS",
 				"t.yaml:16: audio.codecs: PCMU is listed twice (items 1 and 3); list each codec once",
 			}},
 		{"no codecs", []string{"[PCMU, PCMA]", "[]"},
@@ -393,7 +393,7 @@ func TestMultipleProblems(t *testing.T) {
 		"transport: udp", "transport: sctp",
 		"expires: 300", "expires: [300]",
 		"  user_id: agent1001@example.com\n", "",
-		"[PCMU, PCMA]", "[opus]",
+		"[PCMU, PCMA]", "[G729]",
 		"127.0.0.1:8080", "0.0.0.0:8080",
 		"board: sim", "board: sim\nextra: 1",
 	)
@@ -403,7 +403,7 @@ func TestMultipleProblems(t *testing.T) {
 		"t.yaml:6: account.expires: expected a whole number, got a list",
 		"t.yaml:8: agent.user_id: missing; add user_id: under agent: (the agent's UserId, e.g. agent1001@example.com)",
 		"t.yaml:11: extra: unknown key (known: account, agent, board, sim, audio, calls, api, console, relay, provisioning); remove it or fix its spelling",
-		"t.yaml:13: audio.codecs: Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now",
+		"t.yaml:13: audio.codecs: 'G729' is not a supported codec; use PCMU, PCMA or OPUS",
 		"t.yaml:22: api.listen: 0.0.0.0:8080 is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1",
 	}
 	if got := problems(t, src); !reflect.DeepEqual(got, want) {

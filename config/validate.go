@@ -236,8 +236,9 @@ func (d *decoder) checkSim(c *Config, dir string) {
 		Msg: "is deprecated: the simulated board's sound is now a section of its own; move it to the top level as sim: (same keys)"})
 }
 
-// supportedCodecs are the codecs the media engine has today, by SDP name.
-var supportedCodecs = []string{"PCMU", "PCMA"}
+// supportedCodecs are the codecs the media engine has, by SDP name (OPUS
+// needs the cgo build: a pure-Go build refuses it at start-up by name).
+var supportedCodecs = []string{"PCMU", "PCMA", "OPUS"}
 
 func (d *decoder) checkCodecs(codecs []string) {
 	const key = "audio.codecs"
@@ -248,11 +249,9 @@ func (d *decoder) checkCodecs(codecs []string) {
 	first := map[string]int{}
 	for i, codec := range codecs {
 		line := d.line(fmt.Sprintf("%s[%d]", key, i))
-		switch {
-		case codec == "OPUS":
-			d.addAt(key, line, "Opus is not available yet (it arrives with the media engine); use PCMU or PCMA for now")
-		case !isSupportedCodec(codec):
-			d.addAt(key, line, "'%s' is not a supported codec; use %s", codec, strings.Join(supportedCodecs, " or "))
+		if !isSupportedCodec(codec) {
+			last := len(supportedCodecs) - 1
+			d.addAt(key, line, "'%s' is not a supported codec; use %s or %s", codec, strings.Join(supportedCodecs[:last], ", "), supportedCodecs[last])
 		}
 		if j, dup := first[codec]; dup {
 			d.addAt(key, line, "%s is listed twice (items %d and %d); list each codec once", codec, j+1, i+1)
