@@ -199,6 +199,7 @@ func (p *Phone) updateWaitingTone() {
 		}
 		s.mu.Unlock()
 	}
+	p.updateRinger()
 }
 
 // userOf is the user part of a name-addr such as "Sales" <sip:4001@pbx>.

@@ -157,6 +157,7 @@ func (s *Session) connected(conn *net.UDPConn, neg media.Negotiated, d signal.Di
 		return
 	}
 	go s.keepalive(d)
+	go s.watchMedia(d)
 }
 
 func negotiateAnswer(body []byte, codecs []media.Codec) (media.Negotiated, error) {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"deskphone/config"
 	"deskphone/hal"
 	"deskphone/phone/agent"
@@ -56,6 +58,8 @@ type Phone struct {
 	kicked    string                // why another device or an admin took this one offline ("" = not)
 	reprovAt  time.Time             // the last time a 401 asked the relay for the account
 	regWatch  *regWatch             // account.reg_event's subscription (regwatch.go)
+	clock     clockwork.Clock       // media timers (mediafaults.go); a fake in tests
+	au        *audioCtl             // volumes, route, ringer, music (audio.go)
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
@@ -88,8 +92,10 @@ func New(cfg *config.Config, audio hal.Audio, bus *event.Bus, log *slog.Logger) 
 		byes:     map[chan struct{}]bool{},
 		musicAt:  map[int][]int16{},
 		conn:     conn.New(),
+		clock:    clockwork.NewRealClock(),
 	}
 	p.loggedIn = p.CheckLogin
+	p.initAudio(audio)
 	if p.agent, err = newAgent(cfg.Agent); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}

@@ -152,6 +152,7 @@ func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
 		PayloadType: neg.PayloadType, DTMFPayloadType: neg.DTMFPayloadType,
 		OnDTMF: func(d rune) { p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)}) },
 		Logger: p.log.With("part", "media", "session", s.ID),
+		Latch:  p.cfg.Audio.SymmetricRTP, OnDeviceError: s.deviceFailed,
 	})
 	if err != nil {
 		_ = conn.Close() // an unused RTP socket: nothing to flush

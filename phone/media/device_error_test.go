@@ -21,7 +21,7 @@ func TestDeviceErrorReportedOnce(t *testing.T) {
 	got := map[string]int{}
 	s, err := NewStream(StreamConfig{Conn: a, Remote: b.LocalAddr().(*net.UDPAddr), Codec: NewPCMU(), PayloadType: 0,
 		Source: &failingSource{}, Sink: brokenSink{},
-		OnDeviceError: func(which string, err error) {
+		OnDeviceError: func(which string, _ error) {
 			mu.Lock()
 			got[which]++
 			mu.Unlock()
@@ -74,7 +74,7 @@ func TestDirectionRecvOnlySendsNothing(t *testing.T) {
 // TestDirectionSendOnlyPlaysNothing: a sendonly stream receives the far
 // end's tone (counted) but plays silence; sendrecv plays it.
 func TestDirectionSendOnlyPlaysNothing(t *testing.T) {
-	a, b := call(t, func() Codec { return NewPCMU() }, 1000, 600)
+	a, _ := call(t, NewPCMU, 1000, 600)
 	a.stream.SetDirection(SendOnly)
 	from := waitSamples(t, a.sink, 8000) // a second at least
 	recv := a.stream.Stats().PacketsReceived
@@ -89,5 +89,4 @@ func TestDirectionSendOnlyPlaysNothing(t *testing.T) {
 	from = waitSamples(t, a.sink, 8000)
 	waitSamples(t, a.sink, 8000)
 	assertTone(t, "a after sendrecv", a.sink.samples(from+4000), 600)
-	_ = b
 }

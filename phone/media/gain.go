@@ -22,7 +22,7 @@ func (g *Gain) SetVolume(v int) error {
 	if v < 0 || v > 100 {
 		return fmt.Errorf("volume %d is out of range: give 0 (silent) to 100 (unchanged)", v)
 	}
-	g.cut.Store(int32(100 - v)) //nolint:gosec // G115: 0-100
+	g.cut.Store(int32(100 - v))
 	return nil
 }
 
