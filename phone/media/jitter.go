@@ -1,16 +1,23 @@
 package media
 
+import "time"
+
 // JitterBuffer reorders received audio packets and hands them to the
 // playout loop one frame at a time. The stream serialises all calls, so
-// implementations need no locking. The fixed-delay buffer below is the
-// first one; an adaptive buffer replaces it behind this interface.
+// implementations need no locking. The adaptive buffer
+// (AdaptiveJitterBuffer) is the stream's default; the fixed-delay one is
+// the simplest.
 type JitterBuffer interface {
 	// Push stores a copy of one packet's payload.
-	Push(seq uint16, timestamp uint32, payload []byte)
-	// Pop copies the next packet's payload into dst. ok is false when there
-	// is nothing to play for this frame (still filling, or the packet was
-	// lost or is late): the caller conceals the gap (silence for now).
-	Pop(dst []byte) (n int, ok bool)
+	Push(p Packet)
+	// Pop copies the next frame's payload into dst when st is PopFrame;
+	// otherwise st says whether to conceal (PopLost, PopConceal) or play
+	// silence. now is the playout clock (the same clock as
+	// Packet.Arrival): when this frame is handed to the sound device.
+	Pop(dst []byte, now time.Duration) (n int, st PopStatus)
+	// PeekNext copies the payload of the packet Pop returns next, if it is
+	// held: after PopLost it may carry the lost frame's FEC.
+	PeekNext(dst []byte) (n int, ok bool)
 }
 
 // FixedJitterBuffer holds packets for a fixed delay (depth packets) before
@@ -69,7 +76,8 @@ func (b *FixedJitterBuffer) reset() {
 }
 
 // Push implements JitterBuffer.
-func (b *FixedJitterBuffer) Push(seq uint16, _ uint32, payload []byte) {
+func (b *FixedJitterBuffer) Push(p Packet) {
+	seq, payload := p.Seq, p.Payload
 	if len(payload) > cap(b.slots[0]) {
 		b.dropped++
 		return
@@ -126,27 +134,36 @@ func (b *FixedJitterBuffer) Push(seq uint16, _ uint32, payload []byte) {
 // maxSpan is the backlog (in packets) at which the oldest are dropped.
 func (b *FixedJitterBuffer) maxSpan() int { return min(3*b.depth, len(b.slots)-1) }
 
-// Pop implements JitterBuffer.
-func (b *FixedJitterBuffer) Pop(dst []byte) (int, bool) {
+// Pop implements JitterBuffer; the fixed buffer ignores the clock.
+func (b *FixedJitterBuffer) Pop(dst []byte, _ time.Duration) (int, PopStatus) {
 	if !b.playing {
-		return 0, false
+		return 0, PopSilence
 	}
 	if b.count == 0 {
 		b.playing = false // ran dry: refill before playing again
-		return 0, false
+		return 0, PopSilence
 	}
 	i := int(b.next) & (len(b.slots) - 1)
 	b.next++
 	if !b.full[i] {
-		return 0, false // lost, or still on its way (it will be late)
+		return 0, PopLost // lost, or still on its way (it will be late)
 	}
 	b.full[i] = false
 	b.count--
 	if b.seqs[i] != b.next-1 {
-		return 0, false // cannot happen while the window invariant holds
+		return 0, PopLost // cannot happen while the window invariant holds
 	}
 	n := copy(dst, b.slots[i])
-	return n, true
+	return n, PopFrame
+}
+
+// PeekNext implements JitterBuffer.
+func (b *FixedJitterBuffer) PeekNext(dst []byte) (int, bool) {
+	i := int(b.next) & (len(b.slots) - 1)
+	if !b.playing || !b.full[i] || b.seqs[i] != b.next {
+		return 0, false
+	}
+	return copy(dst, b.slots[i]), true
 }
 
 // Dropped counts packets discarded as late, duplicate or oversized.

@@ -8,9 +8,9 @@ func popAll(b JitterBuffer, n int) []int {
 	out := make([]int, n)
 	dst := make([]byte, 64)
 	for i := range out {
-		k, ok := b.Pop(dst)
+		k, st := b.Pop(dst, 0)
 		out[i] = -1
-		if ok && k > 0 {
+		if st == PopFrame && k > 0 {
 			out[i] = int(dst[0])
 		}
 	}
@@ -19,7 +19,7 @@ func popAll(b JitterBuffer, n int) []int {
 
 func push(b JitterBuffer, seqs ...uint16) {
 	for _, s := range seqs {
-		b.Push(s, uint32(s)*160, []byte{byte(s)})
+		b.Push(Packet{Seq: s, Timestamp: uint32(s) * 160, Payload: []byte{byte(s)}})
 	}
 }
 
@@ -109,13 +109,13 @@ func TestJitterBoundsDelay(t *testing.T) {
 
 func TestJitterOversizedPayload(t *testing.T) {
 	b := NewFixedJitterBuffer(1, 16, 4)
-	b.Push(1, 0, make([]byte, 5))
-	if _, ok := b.Pop(make([]byte, 8)); ok {
+	b.Push(Packet{Seq: 1, Payload: make([]byte, 5)})
+	if _, st := b.Pop(make([]byte, 8), 0); st == PopFrame {
 		t.Error("an oversized payload was kept")
 	}
 }
 
-func BenchmarkJitterPushPop(b *testing.B) {
+func BenchmarkJitterPushPopFixed(b *testing.B) {
 	jb := NewFixedJitterBuffer(3, 32, 1500)
 	payload, dst := make([]byte, 160), make([]byte, 1500)
 	seq := uint16(0)
@@ -123,8 +123,8 @@ func BenchmarkJitterPushPop(b *testing.B) {
 	seq = 3
 	b.ReportAllocs()
 	for b.Loop() {
-		jb.Push(seq, uint32(seq)*160, payload)
-		jb.Pop(dst)
+		jb.Push(Packet{Seq: seq, Timestamp: uint32(seq) * 160, Payload: payload})
+		jb.Pop(dst, 0)
 		seq++
 	}
 }

@@ -24,7 +24,7 @@ type StreamConfig struct {
 	OnDTMF          func(digit rune)
 	OnFirstPacket   func() // first RTP packet received
 	Logger          *slog.Logger
-	// JitterBuffer orders received audio; nil = a FixedJitterBuffer of 60 ms.
+	// JitterBuffer orders received audio; nil = an AdaptiveJitterBuffer.
 	JitterBuffer JitterBuffer
 	// Latch is symmetric RTP for far ends behind NAT: besides Remote, the
 	// first address that sends audio of PayloadType is accepted, once per
@@ -67,6 +67,8 @@ type Stream struct {
 
 	jbMu sync.Mutex
 	jb   JitterBuffer
+
+	concealed atomic.Uint64 // frames the playout loop concealed (plc_stream.go)
 
 	stats  streamCounters
 	lat    streamLatency // pipeline delay (latency.go)
@@ -115,7 +117,7 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.jb == nil {
-		s.jb = NewFixedJitterBuffer(defaultJitterDepth, defaultJitterSlots, defaultJitterMaxBytes)
+		s.jb = NewAdaptiveJitterBuffer(cfg.Codec.ClockRate(), ptime, defaultAdaptiveSlots, defaultJitterMaxBytes)
 	}
 	if cfg.DTMFPayloadType != 0 {
 		s.dtmf = newDTMFSender(ptime, s.tsPerFrame)

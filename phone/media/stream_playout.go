@@ -13,6 +13,7 @@ type player struct {
 	payload []byte
 	beepAt  int   // position in the call-waiting tone's cycle, in samples
 	popAt   int64 // nanotime of this frame's first pop (latency.go)
+	conceal concealment
 }
 
 func (s *Stream) newPlayer() *player {
@@ -23,6 +24,7 @@ func (s *Stream) newPlayer() *player {
 		frame:   make([]int16, s.frameSamples),
 		fifo:    make([]int16, s.frameSamples+maxDecode),
 		payload: make([]byte, maxPacket),
+		conceal: s.newConcealment(),
 	}
 }
 
@@ -67,16 +69,22 @@ func (s *Stream) playoutLoop() {
 	}
 }
 
-// fillFrame puts the next frame's samples in pl.frame: decoded audio, or
-// silence where the jitter buffer has nothing (packet loss concealment by
-// silence until a codec with PLC arrives).
+// fillFrame puts the next frame's samples in pl.frame: decoded audio;
+// concealment where the jitter buffer says a frame is lost or not yet
+// here (plc_stream.go); silence where it has nothing to play.
 func (s *Stream) fillFrame(pl *player) {
 	pl.popAt = 0
+	now := jitterNow()
 	for pl.n < len(pl.frame) {
 		s.jbMu.Lock()
-		n, ok := s.jb.Pop(pl.payload)
+		n, st := s.jb.Pop(pl.payload, now)
+		fec, haveFEC := 0, false
+		if st == PopLost && pl.conceal.codec != nil {
+			fec, haveFEC = s.jb.PeekNext(pl.conceal.fec)
+		}
 		s.jbMu.Unlock()
-		if !ok {
+		if st != PopFrame {
+			pl.n += s.concealFrame(pl, st, fec, haveFEC)
 			break
 		}
 		k, err := s.codec.Decode(pl.payload[:n], pl.fifo[pl.n:])
@@ -86,6 +94,7 @@ func (s *Stream) fillFrame(pl *player) {
 			}
 			continue
 		}
+		pl.conceal.good(pl.fifo[pl.n : pl.n+k])
 		pl.n += k
 		pl.popAt = cmp.Or(pl.popAt, nanotime())
 	}

@@ -101,7 +101,7 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 		}
 	case h.PayloadType == s.cfg.PayloadType:
 		s.jbMu.Lock()
-		s.jb.Push(h.SequenceNumber, h.Timestamp, r.pkt.Payload)
+		s.jb.Push(Packet{Seq: h.SequenceNumber, Timestamp: h.Timestamp, SSRC: h.SSRC, Marker: h.Marker, Arrival: jitterNow(), Payload: r.pkt.Payload})
 		s.jbMu.Unlock()
 		s.lat.receive.since(r.at)
 	default:

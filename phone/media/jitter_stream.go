@@ -1,0 +1,24 @@
+package media
+
+import "time"
+
+// Adaptive jitter buffer defaults for streams: 64 slots hold 1.28 s of
+// 20 ms packets (reordering, and room for the largest target delay).
+const defaultAdaptiveSlots = 64
+
+// jitterNow is the clock of Packet.Arrival and Pop's now: monotonic.
+func jitterNow() time.Duration { return time.Duration(nanotime()) }
+
+// JitterStats returns the jitter buffer's delay and counters, with the
+// frames the playout loop concealed. A buffer that does not report (a
+// custom one) gives only Concealed.
+func (s *Stream) JitterStats() JitterStats {
+	s.jbMu.Lock()
+	var st JitterStats
+	if r, ok := s.jb.(JitterStatser); ok {
+		st = r.JitterStats()
+	}
+	s.jbMu.Unlock()
+	st.Concealed = s.concealed.Load()
+	return st
+}
