@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
@@ -35,6 +36,15 @@ type StreamConfig struct {
 	// ("speaker") failure mid-call, once per stream and device kind; the
 	// stream goes on with silence or discard, as it logs.
 	OnDeviceError func(which string, err error)
+	// RTCP (rtcp.go): RTCPConn is the local RTCP socket (RTP port + 1; the
+	// stream owns and closes it); RTCPMux sends and takes RTCP on Conn
+	// instead (RFC 5761); RTCPPort is the far end's RTCP port (0 = its RTP
+	// port + 1); RTCPInterval is the nominal report interval (0 = 5 s).
+	// Without RTCPConn or RTCPMux no RTCP is sent.
+	RTCPConn     *net.UDPConn
+	RTCPMux      bool
+	RTCPPort     int
+	RTCPInterval time.Duration
 }
 
 // Stream sends and receives one call's audio over RTP with three
@@ -71,6 +81,9 @@ type Stream struct {
 	concealed atomic.Uint64 // frames the playout loop concealed (plc_stream.go)
 
 	stats  streamCounters
+	ssrc   uint32        // ours, random (RFC 3550)
+	rtcp   rtcpState     // reports and quality (rtcp.go)
+	levels [2]LevelMeter // microphone and speaker, for onAudioVolume (level.go)
 	lat    streamLatency // pipeline delay (latency.go)
 	warned [warnKinds]atomic.Bool
 
@@ -116,6 +129,8 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.ssrc = rand.Uint32()
+	s.initRTCP()
 	if s.jb == nil {
 		s.jb = NewAdaptiveJitterBuffer(cfg.Codec.ClockRate(), ptime, defaultAdaptiveSlots, defaultJitterMaxBytes)
 	}
@@ -141,6 +156,7 @@ func (s *Stream) Start() {
 	go s.sendLoop()
 	go s.receiveLoop()
 	go s.playoutLoop()
+	s.startRTCP()
 }
 
 // Close stops the goroutines and closes the socket. It returns once a
@@ -155,6 +171,7 @@ func (s *Stream) Close() error {
 	s.closed = true
 	close(s.done)
 	s.mu.Unlock()
+	s.closeRTCP()             // the BYE goes out first
 	err := s.cfg.Conn.Close() // wakes the receiver
 	s.wg.Wait()
 	untrackStream(s)

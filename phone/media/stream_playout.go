@@ -49,6 +49,7 @@ func (s *Stream) playoutLoop() {
 		if s.noRecv.Load() {
 			clear(pl.frame) // sendonly/inactive: what arrives is not played
 		}
+		s.levels[1].Measure(pl.frame) // the far end, for onAudioVolume
 		if s.alert.Load() {
 			s.mixWaitingTone(pl)
 		}

@@ -57,6 +57,9 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 		s.dropForeign(from, remote)
 		return
 	}
+	if s.muxedRTCP(data, from, remote, fromRemote) {
+		return
+	}
 	if err := r.pkt.Unmarshal(data); err != nil || r.pkt.Version != 2 {
 		if !fromRemote {
 			s.dropForeign(from, remote)
@@ -77,6 +80,7 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 	s.stats.bytesReceived.Add(uint64(len(r.pkt.Payload)))
 	r.loss.push(h.SSRC, h.SequenceNumber)
 	s.stats.packetsLost.Store(r.loss.lost())
+	s.onRTP(h.SSRC, h.SequenceNumber, h.Timestamp, h.PayloadType == s.cfg.PayloadType, time.Now())
 	if !r.gotFirst {
 		r.gotFirst = true
 		if s.cfg.OnFirstPacket != nil {
@@ -123,6 +127,7 @@ func (s *Stream) latch(r *receiver, from, remote netip.AddrPort, fromRemote bool
 	r.latchDone = true
 	if !fromRemote {
 		r.latched = from
+		s.noteLatched(from.Addr())
 		s.log.Info("symmetric RTP: the far end's media comes from another address than its SDP's; accepting that one",
 			"from", from.String(), "sdp", remote.String())
 	}

@@ -28,7 +28,7 @@ func (s *Stream) newSender() *sender {
 		pcm:     make([]int16, s.frameSamples),
 		payload: make([]byte, maxPacket-12),
 		buf:     make([]byte, maxPacket),
-		ssrc:    rand.Uint32(), // RFC 3550: random SSRC, sequence and timestamp
+		ssrc:    s.ssrc, // RFC 3550: random SSRC, sequence and timestamp
 		seq:     uint16(rand.Uint32()),
 		ts:      rand.Uint32(),
 		first:   true,
@@ -52,6 +52,7 @@ func (s *Stream) sendLoop() {
 			if s.isClosed() {
 				return
 			}
+			s.levels[0].Measure(snd.pcm) // the microphone, for onAudioVolume
 		} else {
 			if !pace.wait(s.done) {
 				return
@@ -154,6 +155,7 @@ func (s *Stream) sendFrame(snd *sender) {
 		return
 	}
 	s.lat.send.since(snd.readAt)
+	s.rtcp.noteSent(snd.ts - s.tsPerFrame) // this frame's audio clock, for the SR
 	s.stats.packetsSent.Add(1)
 	s.stats.bytesSent.Add(uint64(len(snd.pkt.Payload)))
 }
