@@ -16,7 +16,7 @@ export GOFLAGS := $(GOTAGS)
 # Inside the namespace there is no network: modules must already be cached.
 OFFLINE := GOFLAGS="-mod=mod $(GOTAGS)" GOPROXY=off
 
-.PHONY: all deps modules build run test vet lint lint-tool bench fuzz soak-restart deb clean firmware-cross deps-cross test-arm
+.PHONY: all deps modules build run test vet lint lint-tool bench bench-side fuzz soak-restart deb clean firmware-cross deps-cross test-arm
 
 all: build
 
@@ -75,6 +75,16 @@ test: deps modules vet lint
 
 bench: modules
 	$(GO) test -run '^$$' -bench . -benchmem ./phone/media/ ./hal/...
+
+# The phone and baresip side by side (tools/bench; not part of make test):
+# CPU, peak RSS, the phone's allocations per frame and its own delay, per
+# codec, as a markdown table (also in run/bench/report.md). Each codec takes
+# the idle baseline plus two calls (default 30 s + 2 × 60 s); a quick run:
+# make bench-side BENCH_ARGS='-duration 10s -idle 5s'.
+BENCH_ARGS ?=
+bench-side: deps build
+	$(GO) build -o bin/bench ./tools/bench
+	$(NETNS) 'ip link set lo up && bin/bench -firmware $(BIN) -dir run/bench -out run/bench/report.md $(BENCH_ARGS)'
 
 # Each native fuzz target for FUZZTIME (not part of make test, which runs
 # their seed corpora). A crasher is written to the package's
