@@ -29,6 +29,7 @@ import (
 	"deskphone/phone/event"
 	"deskphone/phone/history"
 	"deskphone/phone/logtail"
+	_ "deskphone/phone/media/opus" // registers OPUS (cgo builds; see its package comment)
 	"deskphone/phone/metrics"
 	"deskphone/phone/ui"
 	"deskphone/tools/ctl"
