@@ -47,6 +47,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"deskphone/hal"
 )
 
 // Options tune a Canceller. The zero value is the default.
@@ -82,7 +84,8 @@ type Stats struct {
 // the reference ring. It is safe for one playback and one capture
 // goroutine at once.
 type Canceller struct {
-	rate, block int // block: samples per libspeexdsp frame
+	rate, block  int // block: samples per libspeexdsp frame
+	frameSamples int // the device frame New was given
 
 	enabled atomic.Bool
 	players atomic.Int32 // open Playback wrappers: without one a wrapped capture passes through
@@ -106,8 +109,9 @@ type Canceller struct {
 	closed bool
 }
 
-// ErrClosed is returned by a Canceller used after Close.
-var ErrClosed = errors.New("aec: canceller closed")
+// ErrClosed is returned by a Canceller used after Close. It is
+// hal.ErrClosed: to a wrapped device's caller, a closed device.
+var ErrClosed = hal.ErrClosed
 
 // New makes a Canceller for rate (8000 to 48000 Hz, a multiple of 100)
 // whose devices move frameSamples samples per Read or Write (up to two
@@ -147,7 +151,7 @@ func New(rate, frameSamples int, opts Options) (*Canceller, error) {
 	tail := int(int64(rate) * int64(opts.Tail) / int64(time.Second))
 	tail = (tail + block - 1) / block * block
 
-	c := &Canceller{rate: rate, block: block}
+	c := &Canceller{rate: rate, block: block, frameSamples: frameSamples}
 	// Two device frames: a capture and a playback wake-up may cross; more
 	// would pair the capture with staler reference.
 	ringLen := 2 * frameSamples
