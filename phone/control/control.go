@@ -114,6 +114,7 @@ func NewServer(p *phone.Phone, o Options) *Server {
 	s.mux.HandleFunc("POST /v1/agent/offline", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, p.AgentOffline()) })
 	s.mux.HandleFunc("GET /v1/events", s.events)
 	s.routeExtras(o) // the web page, history, logs, config
+	s.routeAudio()   // volumes, route, music (audio.go)
 	if o.Metrics != nil {
 		s.mux.Handle("GET /metrics", o.Metrics)
 	}
