@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -148,8 +149,8 @@ func (s *Session) nextSDPLocked(dir string) ([]byte, error) {
 func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
 	p := s.p
 	st, err := media.NewStream(media.StreamConfig{
-		Conn: conn, Remote: neg.Remote, Codec: neg.Codec,
-		PayloadType: neg.PayloadType, DTMFPayloadType: neg.DTMFPayloadType,
+		Conn: conn, Remote: p.viaRelay(neg.Remote), Codec: neg.Codec,
+		PayloadType: neg.PayloadType, DTMFPayloadType: neg.DTMFPayloadType, Ptime: neg.Ptime,
 		OnDTMF: func(d rune) { p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)}) },
 		Logger: p.log.With("part", "media", "session", s.ID),
 		Latch:  p.cfg.Audio.SymmetricRTP, OnDeviceError: s.deviceFailed,
@@ -190,13 +191,13 @@ func (s *Session) claimAudio() {
 	}
 	s.mu.Lock()
 	have := s.capture != nil || s.playback != nil
-	codec := s.neg.Codec
+	codec, ptime := s.neg.Codec, cmp.Or(s.neg.Ptime, media.DefaultPtime)
 	s.mu.Unlock()
 	if have || p.audio == nil || codec == nil {
 		return
 	}
 	rate := codec.SampleRate()
-	frame := rate / 50 // 20 ms
+	frame := rate * int(ptime/time.Millisecond) / 1000 // one packet: the stream reads and writes whole ones
 	var (
 		capt hal.Capture
 		pb   hal.Playback
