@@ -134,6 +134,10 @@ type Audio struct {
 	// address it comes from, once per call, when the SDP's address never
 	// sent first (a far end behind NAT); off, only the SDP's address is heard.
 	SymmetricRTP bool `yaml:"symmetric_rtp"`
+	// EchoCancel is auto | on | off: auto cancels the speaker's echo on
+	// the hands-free (speaker) route only, on on every route, off never
+	// (hal/aec).
+	EchoCancel string `yaml:"echo_cancel"`
 	// Sim is the old place of Config.Sim, still read: Load moves it there
 	// with a warning and leaves this empty.
 	//
@@ -237,6 +241,7 @@ func Default() *Config {
 			DTMFPayloadType: 101,
 			RTPPorts:        "16384-16583",
 			DTMFMode:        "rfc4733",
+			EchoCancel:      "auto",
 		},
 		Calls: Calls{
 			RingTimeout:       30 * time.Second,

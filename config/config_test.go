@@ -86,7 +86,7 @@ func TestLoadExample(t *testing.T) {
 		Board: "sim",
 		Sim:   SimAudio{Input: "tone:1000", Output: "run/heard.wav"},
 		Audio: Audio{
-			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583", DTMFMode: "rfc4733",
+			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583", DTMFMode: "rfc4733", EchoCancel: "auto",
 		},
 		Calls: Calls{RingTimeout: 30 * time.Second, AnswerTimeout: 60 * time.Second, MaxLines: 2,
 			Keepalive: 30 * time.Second, SessionIDHeader: "X-Session-Id",
@@ -300,6 +300,8 @@ func TestProblems(t *testing.T) {
 			[]string{"t.yaml:15: audio.rtp_ports: 60000-70000 is outside 1024-65535; pick ports in that range, e.g. 16384-16583"}},
 		{"rtp malformed", []string{"16384-16583", "16384"},
 			[]string{"t.yaml:15: audio.rtp_ports: '16384' is not a port range; write LO-HI, e.g. 16384-16583"}},
+		{"echo cancel", []string{"16384-16583", "16384-16583\n  echo_cancel: always"},
+			[]string{"t.yaml:16: audio.echo_cancel: 'always' is not supported; use auto (the speaker route), on or off"}},
 		{"tone zero", []string{"tone:1000", "tone:0"},
 			[]string{"t.yaml:17: sim.input: 'tone:0' is not a valid tone; use tone:HZ with HZ a whole number 1-20000, e.g. tone:1000"}},
 		{"tone high", []string{"tone:1000", "tone:20001"},

@@ -67,6 +67,11 @@ func (d *decoder) validate(c *Config, dir string) {
 	default:
 		d.add("audio.dtmf_mode", "'%s' is not supported; use rfc4733, info or both", c.Audio.DTMFMode)
 	}
+	switch c.Audio.EchoCancel {
+	case "auto", "on", "off":
+	default:
+		d.add("audio.echo_cancel", "'%s' is not supported; use auto (the speaker route), on or off", c.Audio.EchoCancel)
+	}
 	d.checkAPI(&c.API)
 	d.checkConsole(&c.Console)
 	d.checkProvisioning(&c.Provisioning, dir)
