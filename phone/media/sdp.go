@@ -25,6 +25,10 @@ type Negotiated struct {
 	// a=ptime within its a=maxptime, fitted to what the codec frames;
 	// DefaultPtime when it says nothing.
 	Ptime time.Duration
+	// RTCPMux: RTCP shares the RTP port (both sides said a=rtcp-mux,
+	// RFC 5761); else it goes to RTCPPort (a=rtcp, RFC 3605; 0 = RTP + 1).
+	RTCPMux  bool
+	RTCPPort int
 }
 
 // DefaultPtime is the packet time we ask for and send unless the far end
@@ -80,7 +84,8 @@ func Offer(ip string, port int, codecs []Codec, dtmfPT uint8, sessionID uint64) 
 	}
 	md.Attributes = append(md.Attributes,
 		sdp.NewAttribute("ptime", strconv.Itoa(int(DefaultPtime/time.Millisecond))),
-		sdp.NewPropertyAttribute(SendRecv))
+		sdp.NewPropertyAttribute(SendRecv),
+		sdp.NewPropertyAttribute(rtcpMuxAttr)) // we take RTCP on both ports: the far end chooses
 	return marshalSession(ip, sessionID, []*sdp.MediaDescription{md})
 }
 
@@ -132,6 +137,9 @@ func Answer(offer *Description, local []Codec, ip string, port int, dtmfPT uint8
 	md.Attributes = append(md.Attributes,
 		sdp.NewAttribute("ptime", strconv.Itoa(int(neg.Ptime/time.Millisecond))), // send as we are sent
 		sdp.NewPropertyAttribute(dir))
+	if neg.RTCPMux {
+		md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(rtcpMuxAttr))
+	}
 	all := make([]*sdp.MediaDescription, 0, len(offer.media))
 	for i, m := range offer.media {
 		if i == offer.audioIndex {
@@ -197,6 +205,7 @@ func negotiate(d *Description, local []Codec, ourOrder bool) (Negotiated, error)
 	neg.Remote = remote
 	neg.DTMFPayloadType = d.dtmfFor(neg.Codec.ClockRate())
 	neg.Direction = reverse(d.Direction)
+	neg.RTCPMux, neg.RTCPPort = d.RTCPMux, d.RTCPPort
 	if remote.IP.IsUnspecified() { // RFC 3264 §8.4 old-style hold: do not send
 		switch neg.Direction {
 		case SendRecv:

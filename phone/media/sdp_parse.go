@@ -20,6 +20,8 @@ type Description struct {
 	Direction       string   // sendrecv (default), sendonly, recvonly or inactive
 	Ptime           int      // a=ptime in ms; 0 = not given
 	MaxPtime        int      // a=maxptime in ms; 0 = not given
+	RTCPMux         bool     // a=rtcp-mux (RFC 5761)
+	RTCPPort        int      // a=rtcp's port (RFC 3605); 0 = not given (RTP port + 1)
 
 	// All m-lines, so an answer can reject the ones we do not take.
 	media      []sdp.MediaName
@@ -103,6 +105,7 @@ func ParseDescription(body []byte) (*Description, error) {
 	d.Direction = direction(md.Attributes, direction(sd.Attributes, SendRecv))
 	d.Ptime = intAttribute(md, &sd, "ptime")
 	d.MaxPtime = intAttribute(md, &sd, "maxptime")
+	d.RTCPMux, d.RTCPPort = rtcpAttributes(md)
 	return d, nil
 }
 
