@@ -282,9 +282,10 @@ func (d *dialog) Refer(ctx context.Context, target, replaces string) error {
 		return err
 	}
 	// The transferee resolves Refer-To itself: a bare number at our domain
-	// names the registrar with its port, the one proxy we know it reaches.
+	// names the registrar in use with its port, the one proxy we know it
+	// reaches.
 	if !strings.Contains(target, ":") {
-		if h, port, err := net.SplitHostPort(d.u.cfg.Registrar); err == nil && h == uri.Host {
+		if h, port, err := net.SplitHostPort(d.u.fo.current().entry); err == nil && h == uri.Host {
 			uri.Port, _ = strconv.Atoi(port)
 		}
 	}

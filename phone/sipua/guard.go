@@ -19,8 +19,9 @@ import (
 // probe for phones that ring or relay calls. Like commercial phones'
 // "accept SIP from trusted servers only", the guard lets through:
 //
-//   - everything from a trusted peer: the registrar/outbound proxy (by its
-//     IP address, any port) and Config.TrustedPeers;
+//   - everything from a trusted peer: every registrar/outbound proxy
+//     target, failover ones included (by IP address, any port) and
+//     Config.TrustedPeers;
 //   - in-dialog requests from the dialog's own far end (dialog.go);
 //   - with Config.AcceptDirect, anyone (labs).
 //
@@ -98,9 +99,13 @@ type guard struct {
 	log          *slog.Logger
 	acceptDirect bool
 	registrar    string // host:port, resolved lazily when it is a name
-	names        []string
-	now          func() time.Time
-	rate, burst  float64
+	// targets, when set, says whether an address is one of the registrar
+	// targets (failover.go, RFC 3263-resolved); the UA sets it and
+	// leaves registrar empty.
+	targets     func(netip.Addr) bool
+	names       []string
+	now         func() time.Time
+	rate, burst float64
 
 	mu       sync.Mutex
 	peers    []trustedPeer // registrar's addresses (any port) and the configured peers
@@ -176,6 +181,9 @@ func (g *guard) trusted(ap netip.AddrPort) bool {
 		return true
 	}
 	a := ap.Addr().Unmap()
+	if g.targets != nil && g.targets(a) {
+		return true
+	}
 	g.mu.Lock()
 	for _, p := range g.peers {
 		if p.prefix.Contains(a) && (p.port == 0 || p.port == ap.Port()) {

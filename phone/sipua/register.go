@@ -1,6 +1,7 @@
 package sipua
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,10 +51,18 @@ type Registration struct {
 	cseq     uint32
 	cancel   context.CancelFunc
 	done     chan struct{}
-	kick     chan string // a keepalive found the registrar gone: say so and retry now
+	kick     chan kick     // a keepalive found the registrar gone: say so and retry now
+	move     chan struct{} // the target changed (failing back): register there now
 
 	mu     sync.Mutex
 	status RegStatus
+}
+
+// kick is a request to register again now; lost means the target in use
+// stopped answering, so the next one is tried (failover.go).
+type kick struct {
+	why  string
+	lost bool
 }
 
 // Register starts keeping the account registered. onChange is called on
@@ -67,10 +76,12 @@ func (u *UA) Register(onChange func(prev, cur RegStatus)) *Registration {
 		callID:   sip.CallIDHeader(uuid.NewString()),
 		cancel:   cancel,
 		done:     make(chan struct{}),
-		kick:     make(chan string, 1),
+		kick:     make(chan kick, 1),
+		move:     make(chan struct{}, 1),
 		status:   RegStatus{State: Unregistered},
 	}
 	go r.loop(ctx)
+	go r.failbackLoop(ctx)
 	return r
 }
 
@@ -132,7 +143,25 @@ func (r *Registration) loop(ctx context.Context) {
 		// failure, so a registrar that answers OPTIONS but not REGISTER
 		// still gets the back-off.
 		probeNow := failing && !cut && r.ua.cfg.Probe > 0
-		granted, res, err, probed := r.attempt(ctx, probeNow)
+		var (
+			granted int
+			res     *sip.Response
+			err     error
+			probed  bool
+		)
+		fo := r.ua.fo
+		if fo.stale() {
+			err = fo.refresh(ctx)
+			if err != nil && fo.resolved() {
+				// The DNS is down: the addresses it gave last still serve.
+				r.ua.log.Warn("cannot resolve the registrar again; using the addresses resolved before", "error", err)
+				err = nil
+			}
+		}
+		dest := fo.current().addr
+		if err == nil {
+			granted, res, err, probed = r.attempt(ctx, dest, probeNow)
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -147,17 +176,16 @@ func (r *Registration) loop(ctx context.Context) {
 			case <-r.kick:
 			default:
 			}
+			fo.succeeded()
 			r.set(RegStatus{State: Registered, Code: 200, Reason: "OK", Expires: granted})
 			backoff, failing = retryMin, false
 			wait = refreshAfter(granted)
 		} else {
-			wait = jitter(backoff)
-			backoff, failing = min(backoff*2, retryMax), true
-			st := RegStatus{State: RegFailed, Reason: err.Error(), Retry: wait}
-			if res != nil {
-				st.Code, st.Reason = int(res.StatusCode), res.Reason
+			var backedOff bool
+			if wait, backedOff = r.failed(dest, res, err, backoff); backedOff {
+				backoff = min(backoff*2, retryMax)
 			}
-			r.set(st)
+			failing = true
 		}
 		var answered <-chan struct{}
 		stopProbe := func() {}
@@ -174,22 +202,60 @@ func (r *Registration) loop(ctx context.Context) {
 		case <-t.C:
 		case <-answered: // the registrar is back: register now
 			t.Stop()
-		case why := <-r.kick:
+		case k := <-r.kick:
 			t.Stop()
 			if r.Status().State == Registered {
-				r.set(RegStatus{State: RegFailed, Reason: why})
+				r.kicked(k, dest)
 				failing = true
 			}
+		case <-r.move: // failing back: the next REGISTER goes to the primary
+			t.Stop()
 		}
 		stopProbe()
 	}
 }
 
+// failed reports a failed attempt on dest and returns the wait before the
+// next one: none when another target is left to try (no answer from this
+// one), else the back-off (backedOff).
+func (r *Registration) failed(dest string, res *sip.Response, err error, backoff time.Duration) (wait time.Duration, backedOff bool) {
+	st := RegStatus{State: RegFailed, Reason: err.Error()}
+	next, moved := target{}, false
+	if res == nil { // no answer: the server's problem, not the account's
+		next, moved = r.ua.fo.failed(dest)
+	}
+	if moved {
+		r.ua.log.Warn("the registrar did not answer: failing over", "from", dest, "to", next.addr, "error", err)
+		st.Reason += "; trying " + next.addr
+	} else {
+		wait = jitter(backoff)
+		st.Retry = wait
+	}
+	if res != nil {
+		st.Code, st.Reason = int(res.StatusCode), res.Reason
+	}
+	r.set(st)
+	return wait, !moved
+}
+
+// kicked reports a loss found outside the loop (a keepalive); a lost
+// target is left for the next one.
+func (r *Registration) kicked(k kick, dest string) {
+	why := k.why
+	if k.lost {
+		if next, moved := r.ua.fo.failed(dest); moved {
+			r.ua.log.Warn("the registrar stopped answering: failing over", "from", dest, "to", next.addr)
+			why += "; trying " + next.addr
+		}
+	}
+	r.set(RegStatus{State: RegFailed, Reason: why})
+}
+
 // attempt sends one REGISTER. With probe, OPTIONS pings run beside it and
 // an answer to one cancels the REGISTER (probed is then true).
-func (r *Registration) attempt(ctx context.Context, probe bool) (granted int, res *sip.Response, err error, probed bool) { //nolint:revive // error-return: probed qualifies err
+func (r *Registration) attempt(ctx context.Context, dest string, probe bool) (granted int, res *sip.Response, err error, probed bool) { //nolint:revive // error-return: probed qualifies err
 	if !probe {
-		granted, res, err = r.send(ctx, r.ua.cfg.Expires)
+		granted, res, err = r.send(ctx, dest, r.ua.cfg.Expires)
 		return granted, res, err, false
 	}
 	sctx, cancel := context.WithCancel(ctx)
@@ -204,7 +270,7 @@ func (r *Registration) attempt(ctx context.Context, probe bool) (granted int, re
 		case <-sctx.Done():
 		}
 	}()
-	granted, res, err = r.send(sctx, r.ua.cfg.Expires)
+	granted, res, err = r.send(sctx, dest, r.ua.cfg.Expires)
 	cancel()
 	return granted, res, err, err != nil && wasProbed.Load() && ctx.Err() == nil
 }
@@ -238,16 +304,19 @@ func (u *UA) probe(ctx context.Context, every time.Duration) <-chan struct{} {
 
 // Kick tells the registration that the registrar stopped answering (a
 // keepalive went unanswered): it reports the loss and registers again now.
-func (r *Registration) Kick(reason string) {
+// With failover targets, the next one is tried.
+func (r *Registration) Kick(reason string) { r.kickWith(kick{why: reason, lost: true}) }
+
+// Retry registers again now, without waiting out the back-off (the
+// credentials changed), on the same target.
+func (r *Registration) Retry(reason string) { r.kickWith(kick{why: reason}) }
+
+func (r *Registration) kickWith(k kick) {
 	select {
-	case r.kick <- reason:
+	case r.kick <- k:
 	default: // one is pending already
 	}
 }
-
-// Retry registers again now, without waiting out the back-off (the
-// credentials changed).
-func (r *Registration) Retry(reason string) { r.Kick(reason) }
 
 // Stop ends refreshing and removes the binding (REGISTER with Expires: 0).
 func (r *Registration) Stop(ctx context.Context) error {
@@ -257,7 +326,7 @@ func (r *Registration) Stop(ctx context.Context) error {
 		r.set(RegStatus{State: Unregistered})
 		return nil
 	}
-	_, _, err := r.send(ctx, 0)
+	_, _, err := r.send(ctx, r.ua.proxy(), 0)
 	r.set(RegStatus{State: Unregistered})
 	if err != nil {
 		return fmt.Errorf("un-REGISTER: %w", err)
@@ -267,10 +336,10 @@ func (r *Registration) Stop(ctx context.Context) error {
 
 // send does one REGISTER transaction, answering a digest challenge, and
 // returns the expiry the registrar granted for our contact.
-func (r *Registration) send(ctx context.Context, expires int) (int, *sip.Response, error) {
+func (r *Registration) send(ctx context.Context, dest string, expires int) (int, *sip.Response, error) {
 	u := r.ua
 	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: u.cfg.Domain})
-	req.SetDestination(u.proxy())
+	req.SetDestination(dest)
 	req.SetTransport(u.transport())
 	aor := u.AOR()
 	from := u.fromHeader()
@@ -285,7 +354,12 @@ func (r *Registration) send(ctx context.Context, expires int) (int, *sip.Respons
 	req.AppendHeader(contact)
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
 
-	tctx, cancel := context.WithTimeout(ctx, 32*time.Second)
+	timeout := 32 * time.Second // Timer F
+	if u.fo.multi() {
+		// Somewhere else to go: do not wait out the whole transaction.
+		timeout = cmp.Or(u.cfg.FailoverTimeout, DefaultFailoverTimeout)
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res, err := u.cli.Do(tctx, req)
 	if err != nil {
@@ -342,9 +416,12 @@ func jitter(d time.Duration) time.Duration {
 
 // Ping sends OPTIONS to the registrar (outside any dialog): any answer
 // means it is there. The keepalive of connection supervision.
-func (u *UA) Ping(ctx context.Context) error {
+func (u *UA) Ping(ctx context.Context) error { return u.pingTo(ctx, u.proxy()) }
+
+// pingTo sends OPTIONS to one target (failover.go probes the primary).
+func (u *UA) pingTo(ctx context.Context, dest string) error {
 	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: u.cfg.Domain})
-	req.SetDestination(u.proxy())
+	req.SetDestination(dest)
 	req.SetTransport(u.transport())
 	req.AppendHeader(u.fromHeader())
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", Host: u.cfg.Domain}, Params: sip.NewParams()})

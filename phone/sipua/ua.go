@@ -5,6 +5,7 @@
 package sipua
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,17 +23,33 @@ import (
 
 // Config is the SIP account and local socket.
 type Config struct {
-	Registrar   string // host:port of the registrar/outbound proxy
-	Domain      string // AOR domain
-	User        string // AOR user (extension)
-	AuthUser    string // digest user name
-	Password    string
-	DisplayName string
-	Transport   string // "udp" or "tcp"
-	Listen      string // local host:port; port 0 picks one
-	Expires     int    // seconds asked for in REGISTER
-	UserAgent   string
-	Logger      *slog.Logger
+	Registrar string // the registrar/outbound proxy: host:port, or a host name for RFC 3263 (resolve.go)
+	// Failover lists further registrars/outbound proxies in priority
+	// order, used when the ones before them stop answering (failover.go).
+	Failover []string
+	// DNS is the DNS server (host:port) for host names; "" means
+	// /etc/resolv.conf's.
+	DNS string
+	// FailoverTimeout is how long a REGISTER waits for an answer before
+	// the next target is tried (0: DefaultFailoverTimeout); with a single
+	// target it waits the whole transaction (32 s).
+	FailoverTimeout time.Duration
+	// FailbackProbe is how often the primary is probed while another
+	// target is in use (0: the phone stays where it is);
+	// FailbackAfter is how many answers in a row bring it back (0:
+	// DefaultFailbackAfter).
+	FailbackProbe time.Duration
+	FailbackAfter int
+	Domain        string // AOR domain
+	User          string // AOR user (extension)
+	AuthUser      string // digest user name
+	Password      string
+	DisplayName   string
+	Transport     string // "udp" or "tcp"
+	Listen        string // local host:port; port 0 picks one
+	Expires       int    // seconds asked for in REGISTER
+	UserAgent     string
+	Logger        *slog.Logger
 	// TrustedPeers may send out-of-dialog requests besides the registrar
 	// (trusted by IP, any port): host, host:port or CIDR (guard.go).
 	TrustedPeers []string
@@ -68,6 +85,7 @@ type UA struct {
 
 	subs  subTable      // subscriptions we made (subscribe.go), for their NOTIFYs
 	guard *guard        // who may talk to the SIP port (guard.go)
+	fo    *failover     // the registrar targets and the one in use (failover.go)
 	ready chan struct{} // closed when New is done: handlers wait for it
 
 	pwMu sync.Mutex
@@ -115,9 +133,19 @@ func New(cfg Config) (*UA, error) {
 		return nil, fmt.Errorf("sip listen address %q: %w", cfg.Listen, err)
 	}
 	var localAddr string
-	if u.guard, err = newGuard(cfg.Logger, cfg.Registrar, cfg.TrustedPeers, cfg.AcceptDirect); err != nil {
+	u.fo = newFailover(cfg.Logger, append([]string{cfg.Registrar}, cfg.Failover...), newResolver(cfg.DNS, cfg.Transport))
+	rctx, cancel := context.WithTimeout(context.Background(), 2*dnsTimeout)
+	if err := u.fo.refresh(rctx); err != nil {
+		// Not fatal: the DNS may come up later; registration resolves
+		// again and reports this as its failure.
+		cfg.Logger.Warn("cannot resolve the registrar yet", "error", err)
+	}
+	cancel()
+	// The registrar targets are trusted through u.fo, not by name here.
+	if u.guard, err = newGuard(cfg.Logger, "", cfg.TrustedPeers, cfg.AcceptDirect); err != nil {
 		return nil, err
 	}
+	u.guard.targets = u.fo.trustedAddr
 	quiet := newQuietLogger(cfg.Logger, 20, time.Second)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), sip.WithTransportLayerReadFilter(u.guard.readFilter)),
@@ -183,10 +211,13 @@ func New(cfg Config) (*UA, error) {
 	u.port, _ = strconv.Atoi(ps)
 	u.host = lhost
 	if ip := net.ParseIP(lhost); lhost == "" || (ip != nil && ip.IsUnspecified()) {
-		u.host = outboundIP(cfg.Registrar)
+		u.host = outboundIP(u.fo.current().addr)
 	}
 
-	opts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname(u.host), sipgo.WithClientPort(u.port)}
+	// WithClientNAT puts rport in our Via (RFC 3581): the server answers
+	// to the address and port our requests came from, so registration
+	// works behind NAT.
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname(u.host), sipgo.WithClientPort(u.port), sipgo.WithClientNAT()}
 	if cfg.Transport == "udp" {
 		// Send from the listening socket, so responses and the registrar's
 		// requests come back to the address in Via and Contact.
@@ -332,8 +363,9 @@ func (u *UA) fromHeader() *sip.FromHeader {
 	return from
 }
 
-// proxy is where requests go first (the registrar is also the outbound proxy).
-func (u *UA) proxy() string { return u.cfg.Registrar }
+// proxy is where requests go first: the registrar/outbound proxy target in
+// use (failover.go).
+func (u *UA) proxy() string { return u.fo.current().addr }
 
 func (u *UA) transport() string { return strings.ToUpper(u.cfg.Transport) }
 
