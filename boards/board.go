@@ -162,6 +162,12 @@ func (b *Board) OpenPlayback(rate, frame int) (hal.Playback, error) {
 	return b.audio.OpenPlayback(rate, frame)
 }
 
+// Sound is the board's sound part itself, for the phone: a driver with
+// routes (alsa) has AudioRoutes and SetAudioRoute on it, which the Board
+// does not forward, so that sound without routes (sim: one device pair)
+// is not taken for sound with them.
+func (b *Board) Sound() hal.Audio { return b.audio }
+
 // Close closes every part once (a device serving several parts, such as
 // the sim board, is closed once), then what the drivers shared (buses,
 // host), in reverse order of opening.

@@ -183,3 +183,17 @@ func TestAudioDriverNotInBuild(t *testing.T) {
 		t.Errorf("OpenPlayback: %v", err)
 	}
 }
+
+// Sound is the audio part itself: a driver's routes reach the phone.
+func TestSound(t *testing.T) {
+	testLog, failDisp, openShared = nil, nil, 0
+	env := &Env{Profile: testProfile()}
+	b, err := Open(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if d, _ := shared(env); b.Sound() != hal.Audio(d) {
+		t.Errorf("Sound() = %v, want the audio part %v", b.Sound(), d)
+	}
+}

@@ -104,13 +104,24 @@ type HookPart struct {
 // AudioPart is the sound devices, one capture and playback pair per route.
 type AudioPart struct {
 	Driver string           `yaml:"driver"` // sim, alsa
-	Routes map[string]Route `yaml:"routes"` // handset, speaker, headset
+	Routes map[string]Route `yaml:"routes"` // handset (required), speaker, headset
+	// PeriodMS is the ALSA period in milliseconds (5-100; 0: 10), the unit
+	// the card moves audio in; Periods is the buffer in periods (2-16; 0: 4).
+	PeriodMS int `yaml:"period_ms"`
+	Periods  int `yaml:"periods"`
 }
 
 // Route is the ALSA devices of one audio route.
 type Route struct {
-	Capture  string `yaml:"capture"`
-	Playback string `yaml:"playback"`
+	Capture  string `yaml:"capture"`  // ALSA PCM name, e.g. plughw:CARD=Device,DEV=0
+	Playback string `yaml:"playback"` // ALSA PCM name
+	// Rate imposes the devices' rate (8000-192000), for a device opened
+	// as hw: with one rate; 0: the codec's rate if the device has it, else
+	// its nearest. The driver resamples between the two.
+	Rate int `yaml:"rate"`
+	// Channels imposes the devices' channels (1-8), for a stereo-only DAC;
+	// 0: mono if the device has it. The driver mixes to and from mono.
+	Channels int `yaml:"channels"`
 }
 
 // Keys lists every key the board has: a sim keypad's keys, the matrix

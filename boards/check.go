@@ -314,7 +314,16 @@ func (c *checker) hook() {
 func (c *checker) audio() {
 	a := &c.p.Audio
 	if a.Driver != "alsa" {
+		if a.Driver == "sim" && (len(a.Routes) > 0 || a.PeriodMS != 0 || a.Periods != 0) {
+			c.add(0, "audio", "the sim driver takes no routes, period_ms or periods: its sound is the phone config's sim: section; use driver: alsa for ALSA devices")
+		}
 		return
+	}
+	if a.PeriodMS != 0 && (a.PeriodMS < 5 || a.PeriodMS > 100) {
+		c.add(0, "audio.period_ms", "%d is out of range; use 5 to 100 (ms), or leave it out for 10", a.PeriodMS)
+	}
+	if a.Periods != 0 && (a.Periods < 2 || a.Periods > 16) {
+		c.add(0, "audio.periods", "%d is out of range; use 2 to 16 (the buffer in periods), or leave it out for 4", a.Periods)
 	}
 	if _, ok := a.Routes["handset"]; !ok {
 		c.add(0, "audio.routes", "has no handset route; give its ALSA capture and playback devices")
@@ -324,8 +333,14 @@ func (c *checker) audio() {
 		if !slices.Contains(Routes, name) {
 			c.add(0, "audio.routes."+name, "unknown route; use %s", strings.Join(Routes, ", "))
 		}
-		if r.Capture == "" || r.Playback == "" {
+		if strings.TrimSpace(r.Capture) == "" || strings.TrimSpace(r.Playback) == "" {
 			c.add(0, "audio.routes."+name, "needs both capture and playback (ALSA device names, e.g. plughw:CARD=Device,DEV=0)")
+		}
+		if r.Rate != 0 && (r.Rate < 8000 || r.Rate > 192000) {
+			c.add(0, "audio.routes."+name+".rate", "%d is out of range; use 8000 to 192000 (Hz), or leave it out for the codec's rate", r.Rate)
+		}
+		if r.Channels < 0 || r.Channels > 8 {
+			c.add(0, "audio.routes."+name+".channels", "%d is out of range; use 1 to 8, or leave it out for mono", r.Channels)
 		}
 	}
 }

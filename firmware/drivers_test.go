@@ -44,7 +44,7 @@ func TestOpenBoard(t *testing.T) {
 		}
 	}
 	cfg.Board = "rpi9"
-	if _, _, _, err := openBoard(cfg, log); err == nil || !strings.Contains(err.Error(), `unknown board "rpi9"; known boards: rpi3, rpi4, rpi5, rpizero2w, sim`) {
+	if _, _, _, err := openBoard(cfg, log); err == nil || !strings.Contains(err.Error(), `unknown board "rpi9"; known boards: pc, rpi3, rpi4, rpi5, rpizero2w, sim`) {
 		t.Errorf("unknown board: %v", err)
 	}
 }

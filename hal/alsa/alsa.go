@@ -44,7 +44,7 @@ type Config struct {
 }
 
 // Audio is a board's sound devices: it opens the PCMs of the current route
-// (handset until SetRoute), or of a named route.
+// (handset until SetAudioRoute), or of a named route.
 type Audio struct {
 	cfg Config
 	log *slog.Logger
@@ -97,21 +97,21 @@ func New(cfg Config) (*Audio, error) {
 	return &Audio{cfg: cfg, log: cfg.Log, route: "handset", open: map[*device]bool{}}, nil
 }
 
-// Routes lists the board's routes, sorted.
-func (a *Audio) Routes() []string { return slices.Sorted(maps.Keys(a.cfg.Routes)) }
+// AudioRoutes lists the board's routes, sorted.
+func (a *Audio) AudioRoutes() []string { return slices.Sorted(maps.Keys(a.cfg.Routes)) }
 
-// Route is the current route.
-func (a *Audio) Route() string {
+// AudioRoute is the current route.
+func (a *Audio) AudioRoute() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.route
 }
 
-// SetRoute makes route the one OpenCapture and OpenPlayback open. Devices
-// open now keep theirs: the caller reopens them to move the call.
-func (a *Audio) SetRoute(route string) error {
+// SetAudioRoute makes route the one OpenCapture and OpenPlayback open.
+// Devices open now keep theirs: the caller reopens them to move the call.
+func (a *Audio) SetAudioRoute(route string) error {
 	if _, ok := a.cfg.Routes[route]; !ok {
-		return fmt.Errorf("alsa: the board has no %q audio route; it has %s", route, strings.Join(a.Routes(), ", "))
+		return fmt.Errorf("alsa: the board has no %q audio route; it has %s", route, strings.Join(a.AudioRoutes(), ", "))
 	}
 	a.mu.Lock()
 	a.route = route
@@ -121,25 +121,17 @@ func (a *Audio) SetRoute(route string) error {
 
 // OpenCapture opens the current route's microphone.
 func (a *Audio) OpenCapture(rate, frameSamples int) (hal.Capture, error) {
-	c, err := a.OpenCaptureOn(a.Route(), rate, frameSamples)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return a.OpenCaptureOn(a.AudioRoute(), rate, frameSamples)
 }
 
 // OpenPlayback opens the current route's speaker.
 func (a *Audio) OpenPlayback(rate, frameSamples int) (hal.Playback, error) {
-	p, err := a.OpenPlaybackOn(a.Route(), rate, frameSamples)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	return a.OpenPlaybackOn(a.AudioRoute(), rate, frameSamples)
 }
 
 // OpenCaptureOn opens a route's microphone at rate (mono), delivering
-// frames of frameSamples.
-func (a *Audio) OpenCaptureOn(route string, rate, frameSamples int) (*Capture, error) {
+// frames of frameSamples. The device is a *Capture (Stats, Params).
+func (a *Audio) OpenCaptureOn(route string, rate, frameSamples int) (hal.Capture, error) {
 	d, err := a.openDevice(route, true, rate, frameSamples)
 	if err != nil {
 		return nil, err
@@ -147,9 +139,10 @@ func (a *Audio) OpenCaptureOn(route string, rate, frameSamples int) (*Capture, e
 	return &Capture{d}, nil
 }
 
-// OpenPlaybackOn opens a route's speaker (the ringer plays on "speaker"
-// while the handset route is in a call).
-func (a *Audio) OpenPlaybackOn(route string, rate, frameSamples int) (*Playback, error) {
+// OpenPlaybackOn opens a route's speaker, whatever the current route (the
+// ringer plays on "speaker" while the handset is in a call). The device
+// is a *Playback (Stats, Params).
+func (a *Audio) OpenPlaybackOn(route string, rate, frameSamples int) (hal.Playback, error) {
 	d, err := a.openDevice(route, false, rate, frameSamples)
 	if err != nil {
 		return nil, err
@@ -182,7 +175,7 @@ func (a *Audio) Close() error {
 func (a *Audio) openDevice(route string, capture bool, rate, frameSamples int) (*device, error) {
 	r, ok := a.cfg.Routes[route]
 	if !ok {
-		return nil, fmt.Errorf("alsa: the board has no %q audio route; it has %s", route, strings.Join(a.Routes(), ", "))
+		return nil, fmt.Errorf("alsa: the board has no %q audio route; it has %s", route, strings.Join(a.AudioRoutes(), ", "))
 	}
 	name := r.Playback
 	if capture {
@@ -302,3 +295,32 @@ func (p *Playback) Params() Params { return p.d.params }
 // Recover handles a transfer error errno (-EPIPE for an underrun) the way
 // Write does, refilling the start-up silence, counted in Stats.
 func (p *Playback) Recover(errno int) error { return p.d.recover(errno) }
+
+// Check opens and closes every route's devices once (at 8 kHz), returning
+// the failures: a board's start-up warning that a device is missing or
+// busy, before a call runs into it.
+func (a *Audio) Check() []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, route := range a.AudioRoutes() {
+		r := a.cfg.Routes[route]
+		for _, capture := range []bool{true, false} {
+			name := r.Playback
+			if capture {
+				name = r.Capture
+			}
+			key := streamName(capture) + " " + name
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			d, err := a.openDevice(route, capture, 8000, 160)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			d.close()
+		}
+	}
+	return errs
+}

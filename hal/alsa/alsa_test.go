@@ -200,10 +200,11 @@ func TestCaptureResamplesAndMixes(t *testing.T) {
 			writeRaw(t, in, inter)
 			r, _ := files(t, in, c.dev, c.ch)
 			a := newAudio(t, map[string]Route{"handset": r})
-			cp, err := a.OpenCaptureOn("handset", c.codec, c.codec/50)
+			hc, err := a.OpenCaptureOn("handset", c.codec, c.codec/50)
 			if err != nil {
 				t.Fatal(err)
 			}
+			cp := hc.(*Capture)
 			defer cp.Close()
 			if prm := cp.Params(); prm.Rate != c.dev || prm.Channels != c.ch {
 				t.Fatalf("params %+v: want %d Hz, %d channels", prm, c.dev, c.ch)
@@ -249,6 +250,16 @@ func TestMissingDevice(t *testing.T) {
 	checkError(t, err, CodeSpeakerStartFail, spk, "open")
 	if !errors.Is(err, syscall.ENOENT) {
 		t.Errorf("%v: want errors.Is ENOENT (ALSA's errno)", err)
+	}
+	errs := a.Check()
+	if len(errs) != 2 {
+		t.Fatalf("Check: %v, want the microphone and the speaker", errs)
+	}
+	checkError(t, errs[0], CodeMicStartFail, mic, "open")
+	checkError(t, errs[1], CodeSpeakerStartFail, spk, "open")
+	good, _ := files(t, "", 0, 0)
+	if errs := newAudio(t, map[string]Route{"handset": good}).Check(); len(errs) != 0 {
+		t.Errorf("Check on devices that open: %v", errs)
 	}
 }
 
@@ -307,14 +318,15 @@ func TestXrunRecovery(t *testing.T) {
 	writeRaw(t, in, tone(1600, 8000, 500, 8000, 0))
 	r, out := files(t, in, 0, 0)
 	a := newAudio(t, map[string]Route{"handset": r})
-	p, err := a.OpenPlaybackOn("handset", 8000, 160)
+	hp, err := a.OpenPlaybackOn("handset", 8000, 160)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := a.OpenCaptureOn("handset", 8000, 160)
+	hc, err := a.OpenCaptureOn("handset", 8000, 160)
 	if err != nil {
 		t.Fatal(err)
 	}
+	p, c := hp.(*Playback), hc.(*Capture)
 	frame := make([]int16, 160)
 	for _, dev := range []interface {
 		Recover(int) error
@@ -376,7 +388,7 @@ func TestCloseWakesRead(t *testing.T) {
 	}
 }
 
-// Routes: handset by default, SetRoute picks another, an unknown one is
+// Routes: handset by default, SetAudioRoute picks another, an unknown one is
 // refused naming those there are; a 5 ms period gets a 4-period buffer.
 func TestRoutesAndPeriod(t *testing.T) {
 	h, _ := files(t, "", 0, 0)
@@ -386,15 +398,15 @@ func TestRoutesAndPeriod(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if err := a.SetRoute("headset"); err == nil || !strings.Contains(err.Error(), `no "headset" audio route; it has handset, speaker`) {
-		t.Errorf("SetRoute(headset): %v", err)
+	if err := a.SetAudioRoute("headset"); err == nil || !strings.Contains(err.Error(), `no "headset" audio route; it has handset, speaker`) {
+		t.Errorf("SetAudioRoute(headset): %v", err)
 	}
-	if err := a.SetRoute("speaker"); err != nil {
+	if err := a.SetAudioRoute("speaker"); err != nil {
 		t.Fatal(err)
 	}
 	prm := play(t, a, 8000, tone(160, 8000, 1000, 1000, 0))
 	if prm.Device != s.Playback || prm.Route != "speaker" {
-		t.Errorf("after SetRoute(speaker) playback opened %s on %s", prm.Device, prm.Route)
+		t.Errorf("after SetAudioRoute(speaker) playback opened %s on %s", prm.Device, prm.Route)
 	}
 	if prm.Period != 40 || prm.Buffer != 160 {
 		t.Errorf("period %d, buffer %d frames: want 40 (5 ms at 8 kHz) and 160", prm.Period, prm.Buffer)

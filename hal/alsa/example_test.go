@@ -27,7 +27,7 @@ func Example() {
 	}
 	defer audio.Close()
 
-	if err := audio.SetRoute("speaker"); err != nil {
+	if err := audio.SetAudioRoute("speaker"); err != nil {
 		log.Fatal(err)
 	}
 	_, err = audio.OpenPlayback(8000, 160) // 20 ms frames of G.711
