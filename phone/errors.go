@@ -37,6 +37,18 @@ func newError(code int, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// deviceCode is the SDK code a sound driver gave its error (the ALSA
+// driver's -1319 busy, -1306 rate, ...: a method SDKCode), else def.
+func deviceCode(err error, def int) int {
+	if c, ok := errors.AsType[interface {
+		error
+		SDKCode() int
+	}](err); ok {
+		return c.SDKCode()
+	}
+	return def
+}
+
 // CodeOf returns the SDK code of err (0 for nil, -1 when err carries none).
 func CodeOf(err error) int {
 	if err == nil {
