@@ -1,33 +1,5 @@
-// Package aec cancels the speaker's echo from the microphone on the
-// hands-free route, with libspeexdsp's MDF echo canceller followed by its
-// preprocessor's residual echo suppressor (speex_echo_*, speex_preprocess_*;
-// https://www.speex.org/docs/manual/speex-manual/node7.html#SECTION00740000000000000000).
-//
-// It sits below phone/, as a pair of wrappers around a hal.Playback and a
-// hal.Capture (or around a whole hal.Audio, see Wrap): what the Playback
-// writes is the far end, the reference; each frame the Capture reads has
-// the echo of that reference removed before the phone sees it. The phone
-// knows nothing of it.
-//
-// The two directions run in different goroutines. The playback side only
-// copies its frame into a ring under a short lock; the capture side takes
-// the oldest reference from the ring and runs libspeexdsp, so the C state
-// is used from one goroutine at a time and no lock is held across C calls
-// by the playback side. Per frame nothing is allocated: C buffers are made
-// once by New and freed by Close.
-//
-// Pairing: the reference written most recently is still in the sound
-// card's playback buffer, so its echo is in a later capture. Pairing each
-// capture with the freshest reference (the ring is kept to about two
-// device frames) keeps the echo path causal; the adaptive filter (Tail,
-// 200 ms by default) covers the playback buffer, the capture buffer and the
-// room. A capture with no reference waiting is cancelled against silence
-// and counted (Stats.Underruns); reference beyond the ring drops the oldest
-// (Stats.Dropped): both move the pairing by a frame, which the filter
-// re-learns.
-//
-// This package uses cgo and needs libspeexdsp (Debian: libspeexdsp-dev,
-// in the Makefile's APT_PKGS).
+//go:build cgo
+
 package aec
 
 // #cgo pkg-config: speexdsp
@@ -50,35 +22,6 @@ import (
 
 	"deskphone/hal"
 )
-
-// Options tune a Canceller. The zero value is the default.
-type Options struct {
-	// Tail is the echo path the adaptive filter models: sound card
-	// buffers plus the room's reverberation. Default 200 ms; longer costs
-	// CPU linearly and converges slower.
-	Tail time.Duration
-	// Frame is libspeexdsp's processing block: 10 or 20 ms. A device frame
-	// must be a whole number of them. Default 20 ms when the device frame
-	// allows (cheaper per sample, and as good: see TestRoomERLE), else 10.
-	// The block adds no delay: a device frame is processed when read.
-	Frame time.Duration
-	// EchoSuppress is the residual echo attenuation in dB (negative) while
-	// only the far end talks; EchoSuppressActive while the near end talks
-	// too. Defaults -60 and -25: less suppression during double talk keeps
-	// the agent's voice.
-	EchoSuppress, EchoSuppressActive int
-	// Denoise turns on the preprocessor's noise suppression. Off by
-	// default: it takes a steady sound (a hum, a test tone) for noise and
-	// cuts it by some 15 dB, and echo cancelling reaches its target without it.
-	Denoise bool
-}
-
-// Stats count reference mismatches between the two directions.
-type Stats struct {
-	Frames    uint64 // blocks cancelled
-	Underruns uint64 // blocks cancelled against silence: no reference waiting
-	Dropped   uint64 // reference blocks dropped: the capture fell behind
-}
 
 // Canceller is one echo canceller for one sample rate: the C state and
 // the reference ring. It is safe for one playback and one capture

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package aec
 
 import (
@@ -7,29 +9,6 @@ import (
 
 	"deskphone/hal"
 )
-
-// Mode says on which audio route the canceller runs.
-type Mode string
-
-// The modes (config: audio.echo_cancel).
-const (
-	// Auto cancels on the speaker (hands-free) route only: a handset or a
-	// headset hears too little of its own speaker to need it. On a board
-	// without routes nothing says the speaker is in use, so it stays off.
-	Auto Mode = "auto"
-	On   Mode = "on"  // on every route
-	Off  Mode = "off" // never: Wrap is not worth calling
-)
-
-// SpeakerRoute is the hands-free route's name in board profiles.
-const SpeakerRoute = "speaker"
-
-// AudioOptions configure Wrap.
-type AudioOptions struct {
-	Mode    Mode
-	Options              // each call's Canceller
-	Log     *slog.Logger // a device pair that cannot have a canceller; nil = slog.Default()
-}
 
 // router is a board's audio with one device pair per route; phone's
 // AudioRouter has the same methods. The route it is set to decides, in
@@ -67,10 +46,15 @@ type RoutedAudio struct {
 }
 
 // Wrap puts echo cancelling between the phone and inner's devices. It
-// returns an *Audio, or a *RoutedAudio when inner has routes.
+// returns an *Audio, or a *RoutedAudio when inner has routes; in Off,
+// inner itself.
 func Wrap(inner hal.Audio, opts AudioOptions) hal.Audio {
-	if opts.Mode == "" {
+	switch opts.Mode {
+	case Off:
+		return inner
+	case "":
 		opts.Mode = Auto
+	case Auto, On:
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
