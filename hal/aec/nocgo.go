@@ -8,7 +8,7 @@ import (
 	"deskphone/hal"
 )
 
-// Wrap, in a build without cgo, has no libspeexdsp: unless opts.Mode is
+// Wrap has no libspeexdsp in a build without cgo: unless opts.Mode is
 // Off it says so once, and returns inner as it is.
 func Wrap(inner hal.Audio, opts AudioOptions) hal.Audio {
 	if opts.Mode != Off {
