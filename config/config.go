@@ -38,10 +38,28 @@ type Config struct {
 
 // Account is the SIP account the phone registers.
 type Account struct {
-	Registrar string `yaml:"registrar"` // host:port; the port defaults to 5060
-	Domain    string `yaml:"domain"`    // defaults to the registrar's host
-	User      string `yaml:"user"`
-	AuthUser  string `yaml:"auth_user"` // defaults to User
+	// Registrar is the registrar/outbound proxy: host:port, an IP address
+	// (port 5060), or a host name alone, resolved by RFC 3263 (NAPTR, SRV,
+	// then A at 5060).
+	Registrar string `yaml:"registrar"`
+	// Failover lists further registrars/outbound proxies (written like
+	// Registrar), tried in this order when those before stop answering.
+	Failover []string `yaml:"failover"`
+	// DNS is the DNS server (host:port) for the registrars' names; ""
+	// means /etc/resolv.conf's.
+	DNS string `yaml:"dns"`
+	// FailoverTimeout is how long a REGISTER waits for an answer before
+	// the next registrar is tried (with failover entries only).
+	FailoverTimeout time.Duration `yaml:"failover_timeout"`
+	// FailbackProbe is how often the first registrar is probed (OPTIONS)
+	// while another one is in use; after FailbackAfter answers in a row
+	// the phone registers there again (0: it stays).
+	FailbackProbe time.Duration `yaml:"failback_probe"`
+	FailbackAfter int           `yaml:"failback_after"`
+
+	Domain   string `yaml:"domain"` // defaults to the registrar's host
+	User     string `yaml:"user"`
+	AuthUser string `yaml:"auth_user"` // defaults to User
 
 	// Password holds the password after loading, also when it came from
 	// PasswordFile (then PasswordFile holds the resolved path).
@@ -223,6 +241,11 @@ func Default() *Config {
 			RetryMin:  1 * time.Second,
 			RetryMax:  60 * time.Second,
 			Probe:     1 * time.Second,
+
+			FailoverTimeout: 5 * time.Second,
+			FailbackProbe:   5 * time.Second,
+			FailbackAfter:   3,
+
 			RegEvent:  false,
 			Provision: "none",
 			Cache:     "/var/lib/deskphone/account.json",

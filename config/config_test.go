@@ -79,6 +79,7 @@ func TestLoadExample(t *testing.T) {
 			Registrar: "127.0.0.1:5060", Domain: "127.0.0.1", User: "1001", AuthUser: "1001",
 			Password: "secret", DisplayName: "Agent 1001", Transport: "udp", Expires: 300,
 			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second, RetryMin: time.Second, RetryMax: time.Minute, Probe: time.Second, Provision: "none", Cache: "/var/lib/deskphone/account.json", TrustedPeers: []string{},
+			Failover: []string{}, FailoverTimeout: 5 * time.Second, FailbackProbe: 5 * time.Second, FailbackAfter: 3,
 		},
 		Agent: Agent{SdkAppId: 1400000001, UserId: "agent1001@example.com", InitialStatus: "free",
 			WrapUp: 15 * time.Second, AfterWrapUp: "previous", RefuseUnavailable: true,
@@ -113,7 +114,7 @@ agent: {sdk_app_id: 1400000001, user_id: a@example.com}
 		t.Fatal(err)
 	}
 	want := Default()
-	want.Account.Registrar = "pbx:5060"
+	want.Account.Registrar = "pbx" // a name alone: RFC 3263 finds the port
 	want.Account.Domain = "pbx"
 	want.Account.User = "1001"
 	want.Account.AuthUser = "1001"
@@ -138,8 +139,15 @@ func TestNormalised(t *testing.T) {
 		got   func(*Config) any
 		want  any
 	}{
-		{"registrar port defaults", []string{"pbx.example.com:5060", "pbx.example.com"},
-			func(c *Config) any { return c.Account.Registrar }, "pbx.example.com:5060"},
+		{"registrar name stays for SRV", []string{"pbx.example.com:5060", "pbx.example.com"},
+			func(c *Config) any { return c.Account.Registrar }, "pbx.example.com"},
+		{"registrar name's domain", []string{"pbx.example.com:5060", "pbx.example.com"},
+			func(c *Config) any { return c.Account.Domain }, "pbx.example.com"},
+		{"registrar IP port defaults", []string{"pbx.example.com:5060", "10.0.0.1"},
+			func(c *Config) any { return c.Account.Registrar }, "10.0.0.1:5060"},
+		{"failover", []string{"  user:", "  failover: [10.0.0.2, pbx2.example.com, \"pbx3.example.com:5080\"]\n  dns: 10.0.0.53:53\n  user:"},
+			func(c *Config) any { return append(c.Account.Failover, c.Account.DNS) },
+			[]string{"10.0.0.2:5060", "pbx2.example.com", "pbx3.example.com:5080", "10.0.0.53:53"}},
 		{"bare IPv6 registrar", []string{"pbx.example.com:5060", `"::1"`},
 			func(c *Config) any { return c.Account.Registrar }, "[::1]:5060"},
 		{"bracketed IPv6 registrar", []string{"pbx.example.com:5060", `"[::1]"`},
@@ -221,6 +229,24 @@ func TestProblems(t *testing.T) {
 			[]string{`t.yaml:2: account.registrar: is empty; set the SIP registrar's host:port, e.g. pbx.example.com:5060`}},
 		{"registrar list", []string{"pbx.example.com:5060", "[a, b]"},
 			[]string{"t.yaml:2: account.registrar: expected a string, got a list"}},
+		{"registrar bad name", []string{"pbx.example.com:5060", "pbx_ex..ample"},
+			[]string{"t.yaml:2: account.registrar: 'pbx_ex..ample' is not a host name or IP address; write host:port (pbx.example.com:5060) or a name whose SRV records the DNS has (pbx.example.com)"}},
+		{"failover empty item", []string{"  user:", "  failover: [pbx2.example.com, \"\"]\n  user:"},
+			[]string{"t.yaml:3: account.failover: item 2 is empty; give host:port or a host name with SRV records, e.g. pbx2.example.com:5060"}},
+		{"failover repeats registrar", []string{"  user:", "  failover: [PBX.example.com:5060]\n  user:"},
+			[]string{"t.yaml:3: account.failover: item 1: 'PBX.example.com:5060' is listed twice (account.registrar counts as the first); remove the repeat"}},
+		{"failover bad port", []string{"  user:", "  failover: [\"pbx2:0\"]\n  user:"},
+			[]string{"t.yaml:3: account.failover[0]: 'pbx2:0' is not a valid port (use 1-65535, e.g. pbx2:5060)"}},
+		{"failover not a list", []string{"  user:", "  failover: pbx2.example.com\n  user:"},
+			[]string{"t.yaml:3: account.failover: expected a list like [A, B], got 'pbx2.example.com'"}},
+		{"dns without port", []string{"  user:", "  dns: 10.0.0.53\n  user:"},
+			[]string{"t.yaml:3: account.dns: '10.0.0.53' is not host:port; write e.g. 10.0.0.53:53"}},
+		{"failback_after 0", []string{"  user:", "  failover: [pbx2.example.com]\n  failback_after: 0\n  user:"},
+			[]string{"t.yaml:4: account.failback_after: 0 is out of range; use 1-100 answers in a row (3 keeps a flapping registrar from pulling the phone back)"}},
+		{"failback_probe negative", []string{"  user:", "  failover: [pbx2.example.com]\n  failback_probe: -1s\n  user:"},
+			[]string{"t.yaml:4: account.failback_probe: is negative; use a duration such as 5s, or 0 to stay on a failover registrar"}},
+		{"failover_timeout 0", []string{"  user:", "  failover: [pbx2.example.com]\n  failover_timeout: 0s\n  user:"},
+			[]string{"t.yaml:4: account.failover_timeout: must be longer than zero; write e.g. 5s"}},
 		{"domain", []string{"  user:", "  domain: ex ample.com\n  user:"},
 			[]string{"t.yaml:3: account.domain: 'ex ample.com' is not a valid domain; use a DNS name or IP address, e.g. example.com, or remove it to use the registrar's host"}},
 		{"user with @", []string{`"1001"`, "1001@pbx"},
@@ -369,7 +395,7 @@ func TestProblems(t *testing.T) {
 			}},
 		// keys
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
-			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct); did you mean password?"}},
+			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, failover, dns, failover_timeout, failback_probe, failback_after, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header, first_media_timeout, media_timeout); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},

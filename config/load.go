@@ -43,13 +43,15 @@ func parse(data []byte, name, dir string) (*Config, error) {
 // normalises case.
 func (d *decoder) applyDefaults(c *Config) {
 	a := &c.Account
-	a.Registrar = strings.TrimSpace(a.Registrar)
-	if a.Registrar != "" && !hasPort(a.Registrar) {
-		a.Registrar = net.JoinHostPort(strings.Trim(a.Registrar, "[]"), "5060")
+	a.Registrar = defaultSIPPort(a.Registrar)
+	for i, f := range a.Failover {
+		a.Failover[i] = defaultSIPPort(f)
 	}
 	if a.Domain == "" {
 		if host, _, err := net.SplitHostPort(a.Registrar); err == nil {
 			a.Domain = host
+		} else if !hasPort(a.Registrar) {
+			a.Domain = a.Registrar // a name left for RFC 3263
 		}
 	}
 	if a.AuthUser == "" {
@@ -59,6 +61,17 @@ func (d *decoder) applyDefaults(c *Config) {
 	for i, codec := range c.Audio.Codecs {
 		c.Audio.Codecs[i] = strings.ToUpper(strings.TrimSpace(codec))
 	}
+}
+
+// defaultSIPPort gives an IP address without a port SIP's 5060. A host
+// name alone stays as it is: the phone looks up its NAPTR and SRV records
+// (RFC 3263), which name the port.
+func defaultSIPPort(s string) string {
+	s = strings.TrimSpace(s)
+	if s != "" && !hasPort(s) && net.ParseIP(strings.Trim(s, "[]")) != nil {
+		return net.JoinHostPort(strings.Trim(s, "[]"), "5060")
+	}
+	return s
 }
 
 // hasPort reports whether s looks like host:port rather than a bare host or

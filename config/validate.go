@@ -102,8 +102,9 @@ func (d *decoder) checkAccount(a *Account) {
 	case a.Registrar == "":
 		d.required("account.registrar", "the SIP registrar's host:port, e.g. pbx.example.com:5060")
 	default:
-		d.checkHostPort("account.registrar", a.Registrar, portRule{min: 1, example: "5060"})
+		d.checkServer("account.registrar", a.Registrar)
 	}
+	d.checkFailover(a)
 	if d.present("account.domain") && a.Domain != "" && !validHost(a.Domain) {
 		d.add("account.domain", "'%s' is not a valid domain; use a DNS name or IP address, e.g. example.com, or remove it to use the registrar's host", a.Domain)
 	}
@@ -472,6 +473,49 @@ func normalMAC(mac string) (string, bool) {
 		}
 	}
 	return m, true
+}
+
+// checkServer checks a registrar/outbound proxy: host:port, or a host name
+// alone (RFC 3263 finds the port; an IP address got 5060 in applyDefaults).
+func (d *decoder) checkServer(key, s string) {
+	if hasPort(s) {
+		d.checkHostPort(key, s, portRule{min: 1, example: "5060"})
+		return
+	}
+	if !validHost(s) {
+		d.add(key, "'%s' is not a host name or IP address; write host:port (pbx.example.com:5060) or a name whose SRV records the DNS has (pbx.example.com)", s)
+	}
+}
+
+// checkFailover checks the failover registrars and their DNS and timing.
+func (d *decoder) checkFailover(a *Account) {
+	seen := map[string]bool{strings.ToLower(a.Registrar): true}
+	for i, f := range a.Failover {
+		key := fmt.Sprintf("account.failover[%d]", i)
+		switch {
+		case f == "":
+			d.addAt("account.failover", d.line(key), "item %d is empty; give host:port or a host name with SRV records, e.g. pbx2.example.com:5060", i+1)
+			continue
+		case seen[strings.ToLower(f)]:
+			d.addAt("account.failover", d.line(key), "item %d: '%s' is listed twice (account.registrar counts as the first); remove the repeat", i+1, f)
+			continue
+		}
+		seen[strings.ToLower(f)] = true
+		d.checkServer(key, f)
+	}
+	if a.DNS != "" {
+		d.checkHostPort("account.dns", a.DNS, portRule{min: 1, example: "53"})
+	}
+	if len(a.Failover) == 0 {
+		return
+	}
+	d.checkPositive("account.failover_timeout", int64(a.FailoverTimeout), "5s")
+	if a.FailbackProbe < 0 {
+		d.add("account.failback_probe", "is negative; use a duration such as 5s, or 0 to stay on a failover registrar")
+	}
+	if a.FailbackAfter < 1 || a.FailbackAfter > 100 {
+		d.add("account.failback_after", "%d is out of range; use 1-100 answers in a row (3 keeps a flapping registrar from pulling the phone back)", a.FailbackAfter)
+	}
 }
 
 // checkTrustedPeers checks account.trusted_peers: host, host:port or CIDR.
