@@ -117,7 +117,7 @@ func (s *Session) reoffer(hold bool) error {
 			return
 		}
 		if neg, err := negotiateAnswer(answer, s.p.codecs); err == nil && s.stream != nil {
-			s.stream.SetRemote(neg.Remote)
+			s.stream.SetRemote(s.p.viaRelay(neg.Remote))
 		}
 		switch {
 		case hold:
@@ -205,7 +205,7 @@ func (s *Session) OnOffer(o signal.Offer) ([]byte, int) {
 		_ = s.moveLocked(StateConnected)
 	}
 	if s.stream != nil && neg.Remote != nil && neg.Remote.Port != 0 && !neg.Remote.IP.IsUnspecified() {
-		s.stream.SetRemote(neg.Remote)
+		s.stream.SetRemote(s.p.viaRelay(neg.Remote))
 	}
 	s.applyMediaLocked()
 	body, err := s.nextSDPLocked(answerDirection(weHold, neg.Direction))

@@ -130,8 +130,8 @@ func (p *Phone) Answer(sessionID string) error {
 		s.mu.Unlock()
 		return newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
-	ver := uint64(time.Now().UnixNano())                                                                                                         // o= id and version; later SDPs count up from it
-	body, neg, err := media.Answer(offer, p.codecs, calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
+	ver := uint64(time.Now().UnixNano())                                                                                                                    // o= id and version; later SDPs count up from it
+	body, neg, err := media.Answer(offer, p.codecs, p.sdpHost(calls.Host()), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
 	if err != nil {
 		s.mu.Unlock()
 		_ = conn.Close() // an unused RTP socket: nothing to flush

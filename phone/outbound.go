@@ -57,7 +57,7 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 		Remark: remark, UUI: uui, started: time.Now(), p: p, done: make(chan struct{}),
 		state: StateDialing, conn: conn, sdpVersion: ver,
 	}
-	s.localSDP, err = media.Offer(calls.Host(), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
+	s.localSDP, err = media.Offer(p.sdpHost(calls.Host()), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
 	s.lastSent = s.localSDP
 	if err != nil {
 		_ = conn.Close() // an unused RTP socket: nothing to flush

@@ -60,6 +60,8 @@ type Phone struct {
 	regWatch  *regWatch             // account.reg_event's subscription (regwatch.go)
 	clock     clockwork.Clock       // media timers (mediafaults.go); a fake in tests
 	au        *audioCtl             // volumes, route, ringer, music (audio.go)
+	// mediaRelay is SetMediaRelay's address (mediarelay.go); nil = none.
+	mediaRelay relayAddr
 }
 
 // New builds a phone from its configuration. audio may be nil (no sound
