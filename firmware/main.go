@@ -116,7 +116,7 @@ func start(ctx context.Context, cfg *config.Config, log *slog.Logger, bus *event
 	if err != nil {
 		return nil, err
 	}
-	p, err := phone.New(cfg, board.Sound(), bus, log) // the sound part: its routes (alsa) reach the phone
+	p, err := phone.New(cfg, echoCancel(cfg, board.Sound(), log), bus, log) // the sound part: its routes (alsa) reach the phone; echo.go
 	if err != nil {
 		_ = board.Close() // the start-up error is the one to report
 		return nil, err

@@ -60,10 +60,14 @@ func Wrap(inner hal.Audio, opts AudioOptions) hal.Audio {
 		opts.Log = slog.Default()
 	}
 	a := &Audio{inner: inner, opts: opts, on: opts.Mode == On, live: map[*shared]bool{}}
-	if r, ok := inner.(router); ok {
-		return &RoutedAudio{Audio: a, r: r}
+	r, ok := inner.(router)
+	if !ok {
+		return a
 	}
-	return a
+	if cur, ok := inner.(interface{ AudioRoute() string }); ok && opts.Mode == Auto {
+		a.on = cur.AudioRoute() == SpeakerRoute // the board may start on the speaker
+	}
+	return &RoutedAudio{Audio: a, r: r}
 }
 
 // AudioRoutes are inner's routes.

@@ -29,6 +29,8 @@ func (b *board) OpenPlayback(_, _ int) (hal.Playback, error) { return &fakeDev{}
 
 type routedBoard struct{ board }
 
+func (b *routedBoard) AudioRoute() string { return b.route }
+
 func (b *routedBoard) AudioRoutes() []string { return []string{"handset", "headset", "speaker"} }
 func (b *routedBoard) SetAudioRoute(r string) error {
 	if !slices.Contains(b.AudioRoutes(), r) {
@@ -77,7 +79,10 @@ func call(t *testing.T, a hal.Audio, mic []int16, n int) (changed bool) {
 // On a board with routes, Auto cancels on the speaker route only, the
 // route reaches the board, and a bad one is the board's error.
 func TestWrapRoutedAuto(t *testing.T) {
-	b := &routedBoard{board{mic: ramp(160)}}
+	if a := aec.Wrap(&routedBoard{board{route: "speaker"}}, aec.AudioOptions{}); !a.(control).Enabled() {
+		t.Errorf("a board starting on the speaker route: cancelling off; want on")
+	}
+	b := &routedBoard{board{mic: ramp(160), route: "handset"}}
 	a := aec.Wrap(b, aec.AudioOptions{})
 	r, ok := a.(interface {
 		control
