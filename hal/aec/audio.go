@@ -178,7 +178,11 @@ func (a *Audio) leave(s *shared) {
 	if s.users > 0 {
 		return
 	}
-	a.closed = a.closed.add(s.c.Stats())
+	st := s.c.Stats()
+	a.closed = a.closed.add(st)
+	if st.Frames > 0 { // underruns and drops past start-up say the two directions drift apart
+		a.opts.Log.Info("echo cancelling ended with the devices", "rate", s.c.Rate(), "blocks", st.Frames, "underruns", st.Underruns, "dropped", st.Dropped)
+	}
 	delete(a.live, s)
 	if a.cur == s {
 		a.cur = nil
