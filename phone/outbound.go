@@ -135,7 +135,7 @@ func (s *Session) OnAnswer(d signal.Dialog) {
 }
 
 // connected starts media and announces the call (both directions).
-func (s *Session) connected(conn *net.UDPConn, neg media.Negotiated, d signal.Dialog) {
+func (s *Session) connected(conn *rtpSockets, neg media.Negotiated, d signal.Dialog) {
 	s.p.agent.CallTalked(s.ID) // its end starts the wrap-up
 	if err := s.startMedia(conn, neg); err != nil {
 		s.publishLive(func() { s.p.publishError(ErrRTCEnterRoomFailed, "media failed to start: "+err.Error(), s.ID) })

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
@@ -41,11 +40,11 @@ type Session struct {
 	out        signal.Outgoing
 	in         signal.Incoming
 	dlg        signal.Dialog
-	conn       *net.UDPConn // our RTP socket until the stream owns it
-	localSDP   []byte       // our latest SDP (sendrecv); direction is set per offer
-	lastSent   []byte       // the last SDP we sent (offer or answer)
-	music      bool         // the stream plays the hold music
-	sdpVersion uint64       // its o= version (RFC 3264 §8)
+	conn       *rtpSockets // our RTP and RTCP sockets until the stream owns them
+	localSDP   []byte      // our latest SDP (sendrecv); direction is set per offer
+	lastSent   []byte      // the last SDP we sent (offer or answer)
+	music      bool        // the stream plays the hold music
+	sdpVersion uint64      // its o= version (RFC 3264 §8)
 	neg        media.Negotiated
 	stream     *media.Stream
 	capture    hal.Capture
@@ -57,20 +56,21 @@ type Session struct {
 
 // SessionState is a session as the control API and the display see it.
 type SessionState struct {
-	SessionID        string    `json:"sessionId"`
-	SessionDirection string    `json:"sessionDirection"`
-	State            CallState `json:"state"`
-	RemoteHold       bool      `json:"remoteHold"`
-	Caller           string    `json:"callerPhoneNumber"`
-	Callee           string    `json:"calleePhoneNumber"`
-	PeerName         string    `json:"peerName,omitempty"`
-	Remark           string    `json:"remark,omitempty"`
-	UUI              string    `json:"uui,omitempty"`
-	Muted            bool      `json:"muted"`
-	Note             string    `json:"note,omitempty"`
-	StartTimestamp   int64     `json:"startTimestamp"`
-	AcceptTimestamp  int64     `json:"acceptTimestamp,omitempty"` // Unix ms
-	Codec            string    `json:"codec,omitempty"`
+	SessionID        string       `json:"sessionId"`
+	SessionDirection string       `json:"sessionDirection"`
+	State            CallState    `json:"state"`
+	RemoteHold       bool         `json:"remoteHold"`
+	Caller           string       `json:"callerPhoneNumber"`
+	Callee           string       `json:"calleePhoneNumber"`
+	PeerName         string       `json:"peerName,omitempty"`
+	Remark           string       `json:"remark,omitempty"`
+	UUI              string       `json:"uui,omitempty"`
+	Muted            bool         `json:"muted"`
+	Note             string       `json:"note,omitempty"`
+	StartTimestamp   int64        `json:"startTimestamp"`
+	AcceptTimestamp  int64        `json:"acceptTimestamp,omitempty"` // Unix ms
+	Codec            string       `json:"codec,omitempty"`
+	Quality          *QualityInfo `json:"quality,omitempty"` // RTCP and the E-model (quality.go)
 }
 
 // Peer is the other party's number.
@@ -101,6 +101,7 @@ func (s *Session) snapshot() SessionState {
 	if s.neg.Codec != nil {
 		st.Codec = s.neg.Codec.Name()
 	}
+	st.Quality = s.streamQualityLocked()
 	return st
 }
 
@@ -146,10 +147,10 @@ func (s *Session) nextSDPLocked(dir string) ([]byte, error) {
 
 // startMedia starts the RTP stream of a negotiated call, and gives it the
 // sound devices if the agent talks on it (claimAudio). Called without s.mu.
-func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
+func (s *Session) startMedia(conn *rtpSockets, neg media.Negotiated) error {
 	p := s.p
 	st, err := media.NewStream(media.StreamConfig{
-		Conn: conn, Remote: p.viaRelay(neg.Remote), Codec: neg.Codec,
+		Conn: conn.rtp, RTCPConn: conn.rtcp, RTCPMux: neg.RTCPMux, RTCPPort: neg.RTCPPort, Remote: p.viaRelay(neg.Remote), Codec: neg.Codec,
 		PayloadType: neg.PayloadType, DTMFPayloadType: neg.DTMFPayloadType, Ptime: neg.Ptime,
 		OnDTMF: func(d rune) { p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)}) },
 		Logger: p.log.With("part", "media", "session", s.ID),
@@ -170,6 +171,7 @@ func (s *Session) startMedia(conn *net.UDPConn, neg media.Negotiated) error {
 	talking := s.state.active()
 	s.mu.Unlock()
 	st.Start()
+	go s.reportMedia(st) // onAudioVolume, onNetworkQuality (quality.go)
 	if talking {
 		s.claimAudio()
 	}
@@ -325,6 +327,7 @@ func (s *Session) finishIf(from CallState, reason, msg string, code int) bool {
 	if st != nil {
 		_ = st.Close()
 		c := st.Stats() // final once closed
+		s.logQuality(st)
 		rtp = &RTPStats{PacketsSent: c.PacketsSent, PacketsReceived: c.PacketsReceived, PacketsLost: c.PacketsLost}
 	} else if conn != nil {
 		_ = conn.Close() // an unused RTP socket: nothing to flush

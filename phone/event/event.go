@@ -34,6 +34,12 @@ const (
 	AgentSync          = "onAgentSync"    // (phone) the agent status sync with the contact center changed
 )
 
+// A call's media reports (tccc-agent.md §3, §3.2), while it is up.
+const (
+	NetworkQuality = "onNetworkQuality" // network quality and the MOS behind it, every few seconds
+	AudioVolume    = "onAudioVolume"    // microphone and far-end levels 0–100, a few times a second
+)
+
 // The web SDK's call events (tccc-agent.md §4.3), published beside the
 // native ones so a workbench-style client sees the names it knows.
 const (

@@ -84,8 +84,8 @@ func Offer(ip string, port int, codecs []Codec, dtmfPT uint8, sessionID uint64) 
 	}
 	md.Attributes = append(md.Attributes,
 		sdp.NewAttribute("ptime", strconv.Itoa(int(DefaultPtime/time.Millisecond))),
-		sdp.NewPropertyAttribute(SendRecv),
-		sdp.NewPropertyAttribute(rtcpMuxAttr)) // we take RTCP on both ports: the far end chooses
+		sdp.NewPropertyAttribute(rtcpMuxAttr), // we take RTCP on both ports: the far end chooses
+		sdp.NewPropertyAttribute(SendRecv))    // last: Reshape puts the direction there
 	return marshalSession(ip, sessionID, []*sdp.MediaDescription{md})
 }
 
@@ -134,12 +134,12 @@ func Answer(offer *Description, local []Codec, ip string, port int, dtmfPT uint8
 	if dir == RecvOnly && offer.Direction != SendOnly {
 		dir = SendRecv // c=0.0.0.0 hold: answer sendrecv, just do not send
 	}
-	md.Attributes = append(md.Attributes,
-		sdp.NewAttribute("ptime", strconv.Itoa(int(neg.Ptime/time.Millisecond))), // send as we are sent
-		sdp.NewPropertyAttribute(dir))
 	if neg.RTCPMux {
 		md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute(rtcpMuxAttr))
 	}
+	md.Attributes = append(md.Attributes,
+		sdp.NewAttribute("ptime", strconv.Itoa(int(neg.Ptime/time.Millisecond))), // send as we are sent
+		sdp.NewPropertyAttribute(dir))
 	all := make([]*sdp.MediaDescription, 0, len(offer.media))
 	for i, m := range offer.media {
 		if i == offer.audioIndex {
