@@ -1,7 +1,9 @@
 // Package phone is the desk phone itself: the contact center's agent SDK
 // (login, call, answer, terminate, DTMF, mute) on top of the SIP user agent
 // and the media engine, reporting everything on one event bus. It knows no
-// hardware beyond hal's interfaces.
+// hardware beyond hal's interfaces. The audio device functions (volumes,
+// route, ringer, startPlayMusic) are in audio.go; media faults (-3307 no
+// RTP after answer, -3308 RTP stopped mid-call) in mediafaults.go.
 package phone
 
 import (
