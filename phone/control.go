@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"deskphone/phone/event"
@@ -105,7 +106,13 @@ func (p *Phone) SendDTMF(sessionID, digits string) error {
 		if st == nil {
 			return newError(ErrSIPBadRequest, "session %s has no media yet", s.ID)
 		}
-		if err := st.SendDTMF(digits); err != nil && mode == "rfc4733" {
+		err := st.SendDTMF(digits)
+		switch {
+		case errors.Is(err, media.ErrNoDTMF) && mode == "rfc4733":
+			// No telephone-event at the audio's clock (Opus with a far end
+			// that has only telephone-event/8000, like baresip): SIP INFO.
+			mode = "info"
+		case err != nil && mode == "rfc4733":
 			return newError(ErrSIPBadRequest, "%v", err)
 		}
 	}
