@@ -118,6 +118,7 @@ type dut struct {
 	events []event.Event
 	used   map[int]bool
 	wake   chan struct{}
+	out    *written // everything the phone wrote: logs, events, API answers (secrets.go)
 }
 
 // startPhone starts the device and records every event from the first.
@@ -129,14 +130,16 @@ func startPhone(t *testing.T, cfg *config.Config) *dut {
 	if os.Getenv("DESKPHONE_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	rec := &written{}
+	log := slog.New(slog.NewTextHandler(testWriter{t, rec}, &slog.HandlerOptions{Level: level}))
 	d, err := start(context.Background(), cfg, log, bus)
 	if err != nil {
 		t.Fatalf("starting the phone: %v", err)
 	}
-	u := &dut{t: t, d: d, cfg: cfg, api: "http://" + d.apiAddr, used: map[int]bool{}, wake: make(chan struct{}, 1)}
+	u := &dut{t: t, d: d, cfg: cfg, api: "http://" + d.apiAddr, used: map[int]bool{}, wake: make(chan struct{}, 1), out: rec}
 	go func() {
 		for e := range ch {
+			rec.event(e)
 			u.mu.Lock()
 			u.events = append(u.events, e)
 			u.mu.Unlock()
@@ -149,13 +152,18 @@ func startPhone(t *testing.T, cfg *config.Config) *dut {
 	t.Cleanup(func() {
 		_ = d.close()
 		stop()
+		rec.checkSecrets(t, cfg)
 	})
 	return u
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct {
+	t   *testing.T
+	out *written
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
+	w.out.add(p)
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
@@ -211,6 +219,7 @@ func (u *dut) do(method, path string, body any) (int, map[string]any) {
 	defer res.Body.Close()
 	out := map[string]any{}
 	raw, _ := io.ReadAll(res.Body)
+	u.out.add(raw)
 	if err := json.Unmarshal(raw, &out); err != nil {
 		u.t.Fatalf("%s %s: answer is not JSON: %q", method, path, raw)
 	}

@@ -78,7 +78,7 @@ provisioning:
 	if err := os.WriteFile(path, []byte(local), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := provision.Load(context.Background(), path, slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	cfg, err := provision.Load(context.Background(), path, slog.New(slog.NewTextHandler(testWriter{t, &written{}}, nil)))
 	if err != nil {
 		t.Fatalf("provisioned boot: %v", err)
 	}

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"deskphone/config"
+	"deskphone/config/atomic"
 	"deskphone/phone/agent/relay"
 	"deskphone/phone/sipua"
 )
@@ -132,26 +132,7 @@ func writeCache(path string, a relay.Account) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".account-*")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = os.Remove(tmp.Name()) }() // gone after the rename; cleans up after a failure
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		_ = tmp.Close() // the error being returned is the one that matters
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close() // the error being returned is the one that matters
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomic.WriteFile(path, append(data, '\n'), 0o600)
 }
 
 func readCache(path string) (relay.Account, error) {

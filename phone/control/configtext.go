@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"deskphone/config"
+	"deskphone/config/atomic"
 	"deskphone/config/provision"
 )
 
@@ -276,9 +277,6 @@ func saveConfig(path, text string) ([]string, error) {
 	if err := os.Rename(tmp, target); err != nil {
 		return nil, fmt.Errorf("cannot replace the configuration file: %w", err)
 	}
-	if d, err := os.Open(dir); err == nil { // make the rename itself durable
-		_ = d.Sync()
-		_ = d.Close() // read-only: nothing to flush
-	}
+	atomic.SyncDir(dir) // make the rename itself durable
 	return nil, nil
 }
