@@ -26,19 +26,20 @@ type QualityInfo struct {
 	SessionID string `json:"sessionId,omitempty"` // (phone)
 	Quality   int    `json:"quality"`
 	// (phone) the E-model's mean opinion score (1–4.5; 0 before RTCP has
-	// measured anything), the round-trip time (ms, 0 until measured), the
-	// interarrival jitter of the audio received (ms), the share of it lost
-	// in the last report interval (%), and the same two as the far end
-	// reports them of our audio.
-	MOS          float64 `json:"mos"`
-	RTT          int     `json:"rtt"`
-	Jitter       int     `json:"jitter"`
-	Loss         float64 `json:"loss"`
-	RemoteJitter int     `json:"remoteJitter"`
-	RemoteLoss   float64 `json:"remoteLoss"`
-	PacketsLost  int64   `json:"packetsLost"`  // (phone) since the call began (RFC 3550 A.3)
-	RTCPSent     uint64  `json:"rtcpSent"`     // (phone) RTCP reports sent
-	RTCPReceived uint64  `json:"rtcpReceived"` // (phone) RTCP reports received
+	// measured anything), the round-trip time (ms; null until the far end
+	// has answered one of our sender reports), the interarrival jitter of
+	// the audio received (ms), the share of it lost in the last report
+	// interval (%), and the same two as the far end reports them of our
+	// audio.
+	MOS          float64  `json:"mos"`
+	RTT          *float64 `json:"rtt"`
+	Jitter       float64  `json:"jitter"`
+	Loss         float64  `json:"loss"`
+	RemoteJitter float64  `json:"remoteJitter"`
+	RemoteLoss   float64  `json:"remoteLoss"`
+	PacketsLost  int64    `json:"packetsLost"`  // (phone) since the call began (RFC 3550 A.3)
+	RTCPSent     uint64   `json:"rtcpSent"`     // (phone) RTCP reports sent
+	RTCPReceived uint64   `json:"rtcpReceived"` // (phone) RTCP reports received
 }
 
 // AudioVolumeInfo is onAudioVolume's payload: the SDK's (userId, volume).
@@ -51,15 +52,22 @@ type AudioVolumeInfo struct {
 }
 
 func qualityInfo(q media.Quality) QualityInfo {
-	return QualityInfo{
-		Quality: q.Level, MOS: round(q.MOS, 2), RTT: ms(q.RTT), Jitter: ms(q.Jitter),
+	info := QualityInfo{
+		Quality: q.Level, MOS: round(q.MOS, 2), Jitter: ms(q.Jitter),
 		Loss: round(q.FractionLost*100, 1), RemoteJitter: ms(q.RemoteJitter),
 		RemoteLoss: round(q.RemoteFractionLost*100, 1), PacketsLost: q.CumulativeLost,
 		RTCPSent: q.ReportsSent, RTCPReceived: q.ReportsReceived,
 	}
+	if q.RTTMeasured {
+		rtt := ms(q.RTT)
+		info.RTT = &rtt
+	}
+	return info
 }
 
-func ms(d time.Duration) int { return int(d.Round(time.Millisecond) / time.Millisecond) }
+// ms is d in milliseconds to 0.01 ms: a LAN's RTT and jitter are a
+// fraction of a millisecond.
+func ms(d time.Duration) float64 { return round(float64(d)/float64(time.Millisecond), 2) }
 
 func round(v float64, places int) float64 {
 	p := math.Pow(10, float64(places))

@@ -59,9 +59,10 @@ type Quality struct {
 	// Measured: at least one report has been made or received. Before that
 	// the figures below are zero and Level is QualityUnknown.
 	Measured bool
-	// RTT is the round-trip time from the far end's reports; 0 = not yet
-	// measured (it needs an SR of ours answered by the far end).
-	RTT time.Duration
+	// RTT is the round-trip time from the far end's reports, once
+	// RTTMeasured (it needs an SR of ours answered by the far end).
+	RTT         time.Duration
+	RTTMeasured bool
 	// Jitter is the interarrival jitter of the audio we receive (RFC 3550 A.8).
 	Jitter time.Duration
 	// FractionLost is the share of the far end's packets lost in the last
@@ -248,7 +249,7 @@ func (s *Stream) useReportsLocked(blocks []rtcp.ReceptionReport, now time.Time) 
 		// RFC 3550 §6.4.1: RTT = A − LSR − DLSR, in 1/65536 s.
 		rtt := int32(ntpMiddle(now) - b.LastSenderReport - b.Delay)
 		if rtt >= 0 {
-			q.RTT = time.Duration(int64(rtt) * int64(time.Second) >> 16)
+			q.RTT, q.RTTMeasured = time.Duration(int64(rtt)*int64(time.Second)>>16), true
 		}
 	}
 }

@@ -203,7 +203,7 @@ func TestRTCPRoundTripAndBye(t *testing.T) {
 	go far.run(ourRTCP.LocalAddr().(*net.UDPAddr), 100*time.Millisecond)
 	defer farRTCP.Close()
 	s.Start()
-	waitFor(t, "an RTT from the far end's report", func() bool { return s.Quality().RTT > 0 })
+	waitFor(t, "an RTT from the far end's report", func() bool { return s.Quality().RTTMeasured })
 	q := s.Quality()
 	// The fake claims 100 ms less than it held our SR: the RTT is 100 ms
 	// plus loopback time.

@@ -26,6 +26,7 @@ type BaresipOptions struct {
 	AnswerMode string // "auto" (answers at once) or "manual" (the default: call Answer)
 	ToneHz     int    // its microphone plays a sine of this frequency (default 440)
 	Codecs     string // audio codecs in preference order, e.g. "PCMU,PCMA" (default: all it has)
+	RTCPMux    bool   // offer and accept RTCP on the RTP port (RFC 5761; its config's rtcp_mux)
 }
 
 // Baresip is a running baresip registered with the registrar.
@@ -149,8 +150,9 @@ module_app		ctrl_tcp.so
 ctrl_tcp_listen		%s
 statmode_default	off
 snd_path		%s
+rtcp_mux		%s
 `, sipAddr, Domain, rtpBase, rtpBase+rtpPortCount-1, opts.ToneHz,
-		baresipModules, ctrlAddr, filepath.Join(opts.Dir, "rec"))
+		baresipModules, ctrlAddr, filepath.Join(opts.Dir, "rec"), map[bool]string{false: "no", true: "yes"}[opts.RTCPMux])
 }
 
 // waitRegistered polls reginfo until the account shows OK.

@@ -23,6 +23,9 @@ type Event struct {
 	AccountAOR string `json:"accountaor"`
 	Direction  string `json:"direction"` // "incoming" or "outgoing"
 	CallID     string `json:"id"`
+	// RTCPStats is CALL_RTCP's (an RTCP sender report arrived): what
+	// baresip's RTCP says of the call, as it encodes it.
+	RTCPStats json.RawMessage `json:"rtcp_stats,omitempty"`
 }
 
 // ctrlMsg is either a response or an event: baresip sends both on one

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"deskphone/phone"
+	"deskphone/phone/event"
+	"deskphone/tools/labkit"
+)
+
+// RTCP and call quality with a real baresip, both ways RFC 3550 allows:
+// reports on RTP port + 1, and multiplexed on the RTP port (RFC 5761; the
+// phone offers a=rtcp-mux and baresip with rtcp_mux accepts it). During
+// the call the phone gets baresip's reports (RTT, jitter, loss, MOS in
+// /v1/state and onNetworkQuality), hears its tone (onAudioVolume), and
+// baresip gets the phone's sender reports (its CALL_RTCP event).
+func TestRTCPWithBaresip(t *testing.T) {
+	kam := kamailio(t)
+	for _, mux := range []bool{false, true} {
+		name := "port+1"
+		if mux {
+			name = "rtcp-mux"
+		}
+		t.Run(name, func(t *testing.T) { rtcpCall(t, kam, mux) })
+	}
+}
+
+func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux bool) {
+	far, err := labkit.StartBaresip(labkit.BaresipOptions{
+		Dir: t.TempDir(), User: "1002", Password: labUsers["1002"], Registrar: kam.Addr(),
+		AnswerMode: "auto", ToneHz: 440, Codecs: "PCMU,PCMA", RTCPMux: mux,
+	})
+	if err != nil {
+		t.Fatalf("starting baresip: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = far.Stop()
+		if t.Failed() {
+			t.Logf("baresip's log:\n%s", far.Log())
+		}
+	})
+	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
+	u.registered()
+
+	id, _ := u.must("POST", "/v1/call", map[string]string{"to": "1002"})["sessionId"].(string)
+	if id == "" {
+		t.Fatal("the call answered no sessionId")
+	}
+	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
+
+	// baresip says in its log whether it multiplexes.
+	if got := strings.Contains(far.Log(), "RTP/RTCP multiplexing enabled"); got != mux {
+		t.Fatalf("baresip multiplexes RTCP: %v, want %v", got, mux)
+	}
+
+	// baresip's reports reach the phone: onNetworkQuality rates the
+	// loopback call Excellent or Good, from received RTCP.
+	q := u.waitEvent(event.NetworkQuality, 30*time.Second, func(d any) bool {
+		return field(d, "sessionId") == id && num(field(d, "rtcpReceived")) > 0 && field(d, "rtt") != nil
+	})
+	t.Logf("onNetworkQuality: %s", jsonOf(q.Data))
+	if lvl := num(field(q.Data, "quality")); lvl != 1 && lvl != 2 {
+		t.Errorf("a loopback call rated quality %v, want 1 (Excellent) or 2 (Good)", lvl)
+	}
+	if mos := num(field(q.Data, "mos")); mos < 4 || mos > 4.5 {
+		t.Errorf("MOS %v on a loopback G.711 call, want 4–4.5", mos)
+	}
+
+	// The same figures per call in /v1/state.
+	st := u.must("GET", "/v1/state", nil)
+	sess, _ := st["sessions"].([]any)
+	if len(sess) != 1 {
+		t.Fatalf("/v1/state sessions = %v, want the one call", st["sessions"])
+	}
+	qs, _ := sess[0].(map[string]any)["quality"].(map[string]any)
+	t.Logf("/v1/state quality: %s", jsonOf(qs))
+	if qs == nil || qs["rtt"] == nil || num(qs["rtcpSent"]) == 0 || num(qs["rtcpReceived"]) == 0 {
+		t.Fatalf("/v1/state has no measured quality for the call: %v", qs)
+	}
+	if rtt, jit := num(qs["rtt"]), num(qs["jitter"]); rtt < 0 || rtt > 50 || jit < 0 || jit > 40 {
+		t.Errorf("RTT %v ms, jitter %v ms on loopback: want 0–50 and 0–40", rtt, jit)
+	}
+	if num(qs["loss"]) != 0 || num(qs["packetsLost"]) != 0 || num(qs["remoteLoss"]) != 0 {
+		t.Errorf("loss on loopback: %v", qs)
+	}
+
+	// onAudioVolume: baresip's 440 Hz tone is loud at the phone's speaker,
+	// and so is the sim board's 1 kHz microphone.
+	u.waitEvent(event.AudioVolume, 10*time.Second, func(d any) bool {
+		return field(d, "sessionId") == id && field(d, "userId") == "1002" && num(field(d, "volume")) > 30
+	})
+	u.waitEvent(event.AudioVolume, 10*time.Second, func(d any) bool {
+		return field(d, "sessionId") == id && field(d, "userId") != "1002" && num(field(d, "volume")) > 30
+	})
+
+	// baresip gets the phone's sender reports: CALL_RTCP is its event for
+	// an SR received.
+	ev, err := far.WaitEvent(ctxT(t, 20*time.Second), "CALL_RTCP")
+	if err != nil {
+		t.Fatalf("baresip never reported an RTCP sender report from the phone: %v", err)
+	}
+	t.Logf("baresip CALL_RTCP: %s", ev.RTCPStats)
+	var rs struct {
+		RX struct {
+			Sent uint64 `json:"sent"`
+		} `json:"rx"`
+	}
+	if err := json.Unmarshal(ev.RTCPStats, &rs); err != nil || rs.RX.Sent == 0 {
+		t.Errorf("baresip's RTCP stats %s: want rx.sent > 0 (the phone's SR packet count)", ev.RTCPStats)
+	}
+
+	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	u.wantEnded(id, phone.EndLocalBye)
+}
+
+// num reads a JSON number (float64) or 0.
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
