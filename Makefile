@@ -74,7 +74,7 @@ test: deps modules vet lint
 	$(NETNS) 'ip link set lo up && DESKPHONE_E2E=1 $(OFFLINE) $(GO) test -race -count=1 -timeout 20m ./...'
 
 bench: modules
-	$(GO) test -run '^$$' -bench . -benchmem ./phone/media/ ./hal/...
+	$(GO) test -run '^$$' -bench . -benchmem ./phone/media/... ./hal/...
 
 # The phone and baresip side by side (tools/bench; not part of make test):
 # CPU, peak RSS, the phone's allocations per frame and its own delay, per
@@ -124,13 +124,19 @@ deb-%: modules
 
 # The firmware for real boards, cross-built into bin/deskphone-ARCH: arm64
 # (Pi 3/4/5 and Zero 2 W on a 64-bit OS), armhf (32-bit Raspberry Pi OS,
-# ARMv7) and armv6 (Pi Zero W, Pi 1: GOARM=6). Pure Go today, so no C
-# toolchain; STRIP=1 drops the symbol tables (-ldflags='-s -w').
+# ARMv7) and armv6 (Pi Zero W, Pi 1: GOARM=6). arm64 and armhf build with
+# cgo (ALSA, libopus) through Debian's crossbuild toolchains (make
+# deps-cross); Debian has no ARMv6 one, so armv6 is pure Go: no ALSA sound
+# (calls report -1302/-1321) and no libopus. STRIP=1 drops the symbol
+# tables (-ldflags='-s -w').
 GOARCH_armv6 := GOARCH=arm GOARM=6
+CGO_arm64 := CGO_ENABLED=1 CC=aarch64-linux-gnu-gcc PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+CGO_armhf := CGO_ENABLED=1 CC=arm-linux-gnueabihf-gcc PKG_CONFIG_LIBDIR=/usr/lib/arm-linux-gnueabihf/pkgconfig:/usr/share/pkgconfig
+CGO_armv6 := CGO_ENABLED=0
 FIRMWARE_ARCHS := arm64 armhf armv6
 firmware-cross: $(FIRMWARE_ARCHS:%=firmware-%)
 firmware-%: modules
-	CGO_ENABLED=0 GOOS=linux $(GOARCH_$*) $(GO) build -trimpath $(if $(STRIP),-ldflags='-s -w') -o bin/deskphone-$* ./firmware
+	$(CGO_$*) GOOS=linux $(GOARCH_$*) $(GO) build -trimpath $(if $(STRIP),-ldflags='-s -w') -o bin/deskphone-$* ./firmware
 
 # For the cgo media engine to come (Opus, ALSA), not today's firmware: the
 # crossbuild toolchains and the :arm64/:armhf libraries (multiarch), then
@@ -138,8 +144,8 @@ firmware-%: modules
 # set to /usr/lib/<triplet>/pkgconfig. Debian has no ARMv6 toolchain: armv6
 # stays pure Go. apt-get update may warn about some index files; the
 # installs still work.
-CROSS_PKGS := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf \
-              libasound2-dev:arm64 libopus-dev:arm64 libasound2-dev:armhf libopus-dev:armhf
+CROSS_PKGS := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross \
+              libasound2-dev:arm64 libopus-dev:arm64 libspeexdsp-dev:arm64 libasound2-dev:armhf libopus-dev:armhf libspeexdsp-dev:armhf
 deps-cross:
 	dpkg --add-architecture arm64 && dpkg --add-architecture armhf
 	@missing=""; for p in $(CROSS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
