@@ -395,6 +395,7 @@ func (s *Session) keepalive(d signal.Dialog) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	misses := 0
+	heard := s.packetsReceived()
 	for {
 		select {
 		case <-s.done:
@@ -406,11 +407,23 @@ func (s *Session) keepalive(d signal.Dialog) {
 		ctx, cancel := context.WithTimeout(context.Background(), max(every, 2*time.Second))
 		err := d.Ping(ctx)
 		cancel()
+		// Signalling can fail while the media path works (the proxy
+		// restarting, a link to it down): a far end whose RTP still
+		// arrives is alive, and the call stays up (issue 14). A 481 is
+		// the far end itself saying the dialog is gone.
+		n := s.packetsReceived()
+		flowing := n != heard
+		heard = n
 		switch {
 		case err == nil:
 			misses = 0
 			continue
-		case isStatus(err, 481) || isStatus(err, 408):
+		case isStatus(err, 481):
+		case flowing:
+			misses = 0
+			s.p.log.Warn("in-dialog keepalive unanswered while the far end's RTP flows: the call stays up", "session", s.ID, "error", err)
+			continue
+		case isStatus(err, 408):
 		default:
 			if misses++; misses < 2 {
 				continue
@@ -422,6 +435,17 @@ func (s *Session) keepalive(d signal.Dialog) {
 		}
 		return
 	}
+}
+
+// packetsReceived is the call's RTP packet count so far (0 without media).
+func (s *Session) packetsReceived() uint64 {
+	s.mu.Lock()
+	st := s.stream
+	s.mu.Unlock()
+	if st == nil {
+		return 0
+	}
+	return st.Stats().PacketsReceived
 }
 
 func isStatus(err error, code int) bool {
