@@ -206,6 +206,8 @@ func (p *Phone) startUA() (*sipua.UA, error) {
 		Listen: a.Listen, Expires: a.Expires, Logger: p.log.With("part", "sip"),
 		TrustedPeers: a.TrustedPeers, AcceptDirect: a.AcceptDirect,
 		RetryMin: a.RetryMin, RetryMax: a.RetryMax, Probe: a.Probe,
+		Failover: a.Failover, DNS: a.DNS, FailoverTimeout: a.FailoverTimeout,
+		FailbackProbe: a.FailbackProbe, FailbackAfter: a.FailbackAfter,
 	})
 	if err != nil {
 		return nil, newError(ErrUnregistFailure, "%v", err)

@@ -30,10 +30,12 @@ import (
 //   - The list is re-resolved when its DNS TTL runs out and after a full
 //     round of failures.
 //
-// The Contact stays the same on every target. The binding on the target
-// left behind is not removed: it was left because it stopped answering,
-// or (failing back) it lapses at its expiry, and a call through it still
-// reaches the phone because every target is trusted (guard.go).
+// The Contact stays the same on every target. Failing over, the binding on
+// the target left behind is not removed: it stopped answering. Failing
+// back, it is (REGISTER with Expires: 0 once the primary has accepted us),
+// so calls do not come from two places; if that fails it lapses at its
+// expiry, and a call through it still reaches the phone because every
+// target is trusted (guard.go).
 
 // Failover defaults.
 const (

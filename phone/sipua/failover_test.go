@@ -130,6 +130,7 @@ type fakeRegistrar struct {
 	options atomic.Int32
 	mu      sync.Mutex
 	vias    []string
+	expires []string // each REGISTER's Expires
 }
 
 func newFakeRegistrar(t *testing.T) *fakeRegistrar {
@@ -152,6 +153,9 @@ func newFakeRegistrar(t *testing.T) *fakeRegistrar {
 		f.regs.Add(1)
 		f.mu.Lock()
 		f.vias = append(f.vias, req.Via().Value())
+		if h := req.GetHeader("Expires"); h != nil {
+			f.expires = append(f.expires, h.Value())
+		}
 		f.mu.Unlock()
 		if code := f.refuse.Load(); code != 0 {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, int(code), "Forbidden", nil))
@@ -174,6 +178,12 @@ func newFakeRegistrar(t *testing.T) *fakeRegistrar {
 	go func() { _ = srv.ServeUDP(pc) }()
 	t.Cleanup(func() { _ = pc.Close(); _ = ua.Close() })
 	return f
+}
+
+func (f *fakeRegistrar) unregistered() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.expires) > 0 && f.expires[len(f.expires)-1] == "0"
 }
 
 func (f *fakeRegistrar) lastVia() string {
@@ -265,6 +275,8 @@ func TestFailoverToSecondaryAndBack(t *testing.T) {
 	if n := primary.options.Load(); n < 3 {
 		t.Errorf("failed back after %d answered probes, want at least 3", n)
 	}
+	// The binding on the secondary is removed once the primary has us.
+	waitFor(t, "an un-REGISTER on the secondary", 5*time.Second, secondary.unregistered)
 }
 
 // A refusal is the account's problem: the phone stays on the primary.

@@ -133,6 +133,7 @@ func (r *Registration) loop(ctx context.Context) {
 	retryMin, retryMax := r.ua.retryBounds()
 	backoff := retryMin
 	failing, cut := false, false
+	leaving := "" // failing back from this target: remove the binding there once moved
 	for {
 		if r.Status().State != Registered {
 			r.set(RegStatus{State: Registering}) // refreshes stay "registered"
@@ -143,22 +144,10 @@ func (r *Registration) loop(ctx context.Context) {
 		// failure, so a registrar that answers OPTIONS but not REGISTER
 		// still gets the back-off.
 		probeNow := failing && !cut && r.ua.cfg.Probe > 0
-		var (
-			granted int
-			res     *sip.Response
-			err     error
-			probed  bool
-		)
-		fo := r.ua.fo
-		if fo.stale() {
-			err = fo.refresh(ctx)
-			if err != nil && fo.resolved() {
-				// The DNS is down: the addresses it gave last still serve.
-				r.ua.log.Warn("cannot resolve the registrar again; using the addresses resolved before", "error", err)
-				err = nil
-			}
-		}
-		dest := fo.current().addr
+		dest, err := r.target(ctx)
+		var granted int
+		var res *sip.Response
+		var probed bool
 		if err == nil {
 			granted, res, err, probed = r.attempt(ctx, dest, probeNow)
 		}
@@ -176,8 +165,8 @@ func (r *Registration) loop(ctx context.Context) {
 			case <-r.kick:
 			default:
 			}
-			fo.succeeded()
-			r.set(RegStatus{State: Registered, Code: 200, Reason: "OK", Expires: granted})
+			r.registered(ctx, dest, leaving, granted)
+			leaving = ""
 			backoff, failing = retryMin, false
 			wait = refreshAfter(granted)
 		} else {
@@ -210,9 +199,36 @@ func (r *Registration) loop(ctx context.Context) {
 			}
 		case <-r.move: // failing back: the next REGISTER goes to the primary
 			t.Stop()
+			leaving = dest
 		}
 		stopProbe()
 	}
+}
+
+// registered records a successful REGISTER on dest; failing back from
+// leaving (if set), the binding there is removed.
+func (r *Registration) registered(ctx context.Context, dest, leaving string, granted int) {
+	r.ua.fo.succeeded()
+	if leaving != "" && leaving != dest {
+		r.unbind(ctx, leaving)
+	}
+	r.set(RegStatus{State: Registered, Code: 200, Reason: "OK", Expires: granted})
+}
+
+// target is where the next REGISTER goes, resolved again first when the
+// DNS answer has expired or every target failed.
+func (r *Registration) target(ctx context.Context) (string, error) {
+	fo := r.ua.fo
+	if fo.stale() {
+		if err := fo.refresh(ctx); err != nil {
+			if !fo.resolved() {
+				return fo.current().addr, err
+			}
+			// The DNS is down: the addresses it gave last still serve.
+			r.ua.log.Warn("cannot resolve the registrar again; using the addresses resolved before", "error", err)
+		}
+	}
+	return fo.current().addr, nil
 }
 
 // failed reports a failed attempt on dest and returns the wait before the
@@ -236,6 +252,17 @@ func (r *Registration) failed(dest string, res *sip.Response, err error, backoff
 	}
 	r.set(st)
 	return wait, !moved
+}
+
+// unbind removes our binding on a target the phone failed back from
+// (REGISTER, Expires: 0): it still answers, and calls should not come
+// from two places. Best effort: its binding lapses at expiry anyway.
+func (r *Registration) unbind(ctx context.Context, target string) {
+	uctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, _, err := r.send(uctx, target, 0); err != nil {
+		r.ua.log.Info("could not remove the binding on the registrar failed back from; it lapses at its expiry", "registrar", target, "error", err)
+	}
 }
 
 // kicked reports a loss found outside the loop (a keepalive); a lost
