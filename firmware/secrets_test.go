@@ -33,6 +33,13 @@ func (w *written) add(p []byte) {
 	w.mu.Unlock()
 }
 
+// size is how many bytes have been recorded.
+func (w *written) size() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Len()
+}
+
 func (w *written) event(e event.Event) {
 	b, _ := json.Marshal(e)
 	w.add(b)

@@ -1,6 +1,9 @@
 package labkit
 
-import _ "embed"
+import (
+	_ "embed"
+	"strings"
+)
 
 // SIPp scenarios for the call-core end-to-end tests; run them with
 // StartSIPp or RunSIPp. Each file's header comment says what it does and
@@ -31,6 +34,13 @@ var (
 	//go:embed scenarios/info_dtmf.xml
 	ScenarioInfoDTMF string
 
+	// ScenarioFlood (UAC) sends one out-of-dialog OPTIONS per call and
+	// awaits no answer, so SIPp's rate (-r) holds: a scanner's flood.
+	// FloodScenario gives it for another method.
+	//
+	//go:embed scenarios/flood.xml
+	ScenarioFlood string
+
 	// ScenarioRegistrarKick (UAS) is a registrar that grants the first
 	// REGISTER (Expires: 4) and refuses the refresh with
 	// 403 Logged In Elsewhere: another device took the extension over.
@@ -51,3 +61,9 @@ var (
 	//go:embed scenarios/session_timer_uas.xml
 	ScenarioSessionTimerUAS string
 )
+
+// FloodScenario is ScenarioFlood sending method (e.g. INVITE) instead of
+// OPTIONS. (SIPp takes no variable for a request's method.)
+func FloodScenario(method string) string {
+	return strings.ReplaceAll(ScenarioFlood, "OPTIONS", method)
+}

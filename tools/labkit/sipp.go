@@ -20,7 +20,8 @@ type SIPpOptions struct {
 	Dir       string            // the scenario file, SIPp's traces and output go here
 	Scenario  string            // scenario XML text, e.g. ScenarioNoAck
 	Remote    string            // host:port a UAC scenario sends to; "" for a UAS
-	LocalPort int               // SIP port on 127.0.0.1 (UDP); 0 picks a free one
+	LocalPort int               // SIP port (UDP); 0 picks a free one
+	LocalIP   string            // address SIPp binds and sends from; default 127.0.0.1 (127.0.0.9: an untrusted host)
 	Service   string            // user part of the INVITE's Request-URI ([service]); default "service"
 	Calls     int               // calls before SIPp exits (-m); default 1
 	Vars      map[string]string // scenario variables (-set NAME VALUE), e.g. {"wait_ms": "5000"}
@@ -59,6 +60,9 @@ func StartSIPp(opts SIPpOptions) (*SIPp, error) {
 	if opts.Service == "" {
 		opts.Service = "service"
 	}
+	if opts.LocalIP == "" {
+		opts.LocalIP = Domain
+	}
 	if opts.Calls == 0 {
 		opts.Calls = 1
 	}
@@ -72,7 +76,7 @@ func StartSIPp(opts SIPpOptions) (*SIPp, error) {
 	}
 	args := []string{
 		"-sf", s.stem + ".xml",
-		"-i", Domain, "-p", strconv.Itoa(opts.LocalPort),
+		"-i", opts.LocalIP, "-p", strconv.Itoa(opts.LocalPort),
 		"-s", opts.Service,
 		"-m", strconv.Itoa(opts.Calls),
 		"-nostdin",
@@ -187,9 +191,9 @@ func (s *SIPp) Stop() {
 	}
 }
 
-// Addr is SIPp's SIP address, 127.0.0.1:LocalPort: what a phone calls to
+// Addr is SIPp's SIP address, LocalIP:LocalPort: what a phone calls to
 // reach a UAS scenario.
-func (s *SIPp) Addr() string { return net.JoinHostPort(Domain, strconv.Itoa(s.opts.LocalPort)) }
+func (s *SIPp) Addr() string { return net.JoinHostPort(s.opts.LocalIP, strconv.Itoa(s.opts.LocalPort)) }
 
 // Port is SIPp's SIP port, e.g. to register a UAS as a user's contact.
 func (s *SIPp) Port() int { return s.opts.LocalPort }
