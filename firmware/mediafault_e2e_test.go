@@ -4,7 +4,7 @@ package main
 // really stops (SIGSTOP) ends the call with -3308, but not while it holds
 // the phone; a SIPp caller that never sends RTP gives the -3307 warning
 // and the call goes on; the volume API changes what baresip hears and
-// what the phone plays.
+// what the phone plays; the ringer plays on the sim board's speaker.
 
 import (
 	"context"
@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"deskphone/hal/wav"
 	"deskphone/phone"
 	"deskphone/phone/event"
+	"deskphone/phone/media"
 	"deskphone/tools/labkit"
 )
 
@@ -171,4 +173,36 @@ func TestVolumesChangeWhatIsHeard(t *testing.T) {
 		t.Fatalf("baresip recordings: %v %v", recs, err)
 	}
 	ratio("baresip", recs[len(recs)-1], 1000)
+}
+
+// baresip calls: while the phone rings, its speaker (the sim board's
+// output) plays the 440 + 480 Hz ring tone; rejecting stops it.
+func TestRingerPlaysWhileRinging(t *testing.T) {
+	u, _, ns := inboundCall(t, nil)
+	id := field(ns.Data, "sessionId").(string)
+	var mono []int16
+	rate := 0
+	waitFor(t, 10*time.Second, func() bool {
+		a, err := wav.ReadFile(u.cfg.Sim.Output) // flushed about every second
+		if err != nil {
+			return false
+		}
+		mono, rate = a.Mono(), a.Rate
+		return len(mono) >= rate
+	}, func() string {
+		return fmt.Sprintf("the speaker played %d samples, want a second of ring tone", len(mono))
+	})
+	if st := u.must("GET", "/v1/audio", nil); st["ringing"] != true {
+		t.Errorf("GET /v1/audio while ringing = %v, want ringing", st)
+	}
+	on := mono[:rate] // the cadence's first second: both tones
+	l440, l480, l1000 := media.ToneLevel(on, rate, 440), media.ToneLevel(on, rate, 480), media.ToneLevel(on, rate, 1000)
+	t.Logf("ring tone: 440 Hz %.3f, 480 Hz %.3f, 1000 Hz %.3f", l440, l480, l1000)
+	if l440 < 0.1 || l480 < 0.1 || l1000 > l440/10 {
+		t.Errorf("the speaker does not play the ring tone (440: %.3f, 480: %.3f, 1000: %.3f)", l440, l480, l1000)
+	}
+	u.must("POST", "/v1/reject", map[string]string{"sessionId": id})
+	u.wantEnded(id, phone.EndLocalBye)
+	waitFor(t, 3*time.Second, func() bool { return u.must("GET", "/v1/audio", nil)["ringing"] == false },
+		func() string { return "the ringer still plays after the call was rejected" })
 }
