@@ -138,12 +138,12 @@ firmware-cross: $(FIRMWARE_ARCHS:%=firmware-%)
 firmware-%: modules
 	$(CGO_$*) GOOS=linux $(GOARCH_$*) $(GO) build -trimpath $(if $(STRIP),-ldflags='-s -w') -o bin/deskphone-$* ./firmware
 
-# For the cgo media engine to come (Opus, ALSA), not today's firmware: the
-# crossbuild toolchains and the :arm64/:armhf libraries (multiarch), then
-# CC=aarch64-linux-gnu-gcc or arm-linux-gnueabihf-gcc with PKG_CONFIG_PATH
-# set to /usr/lib/<triplet>/pkgconfig. Debian has no ARMv6 toolchain: armv6
-# stays pure Go. apt-get update may warn about some index files; the
-# installs still work.
+# For the cgo firmware-arm64/armhf (ALSA, Opus, speexdsp): the crossbuild
+# toolchains with their C libraries (libc6-dev-*-cross: without them even
+# runtime/cgo misses its headers) and the :arm64/:armhf libraries
+# (multiarch), found through PKG_CONFIG_LIBDIR=/usr/lib/<triplet>/pkgconfig.
+# Debian has no ARMv6 toolchain: armv6 stays pure Go. apt-get update may
+# warn about some index files; the installs still work.
 CROSS_PKGS := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross \
               libasound2-dev:arm64 libopus-dev:arm64 libspeexdsp-dev:arm64 libasound2-dev:armhf libopus-dev:armhf libspeexdsp-dev:armhf
 deps-cross:
