@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/deskphone
 # Debian packages the lab, the tests and the cgo build need (systemd: the
 # package test runs systemd-analyze verify on the unit).
-APT_PKGS := kamailio kamailio-presence-modules kamailio-sqlite-modules sip-tester sipsak baresip-core sqlite3 sox alsa-utils \
+APT_PKGS := kamailio kamailio-presence-modules kamailio-sqlite-modules kamailio-tls-modules sip-tester sipsak baresip-core sqlite3 sox alsa-utils \
             libopus-dev libasound2-dev libspeexdsp-dev pkg-config iproute2 util-linux \
             systemd chromium
 # The real peers run in a private network namespace: baresip binds RTP on the

@@ -27,6 +27,14 @@ type BaresipOptions struct {
 	ToneHz     int    // its microphone plays a sine of this frequency (default 440)
 	Codecs     string // audio codecs in preference order, e.g. "PCMU,PCMA" (default: all it has)
 	RTCPMux    bool   // offer and accept RTCP on the RTP port (RFC 5761; its config's rtcp_mux)
+	// TLS registers and calls over SIP/TLS: Registrar is then the TLS
+	// address (Kamailio.TLSAddr) and CAFile the CA that signed it.
+	TLS    bool
+	CAFile string
+	// MediaEnc encrypts the media with SDES-SRTP (RFC 4568): "srtp"
+	// (offered, clear accepted), "srtp-mand" (mandatory) or "srtp-mandf"
+	// (mandatory, RTP/SAVPF); "" for plain RTP.
+	MediaEnc string
 }
 
 // Baresip is a running baresip registered with the registrar.
@@ -58,6 +66,11 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 	}
 	if opts.ToneHz == 0 {
 		opts.ToneHz = 440
+	}
+	switch opts.MediaEnc {
+	case "", "srtp", "srtp-mand", "srtp-mandf":
+	default:
+		return nil, fmt.Errorf("baresip: mediaenc %q: want srtp, srtp-mand or srtp-mandf (or empty for RTP)", opts.MediaEnc)
 	}
 	if opts.ToneHz < 10 || opts.ToneHz > 20000 {
 		return nil, fmt.Errorf("baresip: tone %d Hz: ausine plays 10–20000 Hz", opts.ToneHz)
@@ -114,8 +127,14 @@ func (b *Baresip) accountLine() string {
 	// baresip speak SIP outbound (RFC 5626), which the lab does not need.
 	line := fmt.Sprintf("<sip:%s@%s>;auth_pass=\"%s\";answermode=%s;regint=300", //nolint:gocritic // sprintfQuotedString: baresip's quoting, not Go's
 		b.opts.User, b.opts.Registrar, b.opts.Password, b.opts.AnswerMode)
+	if b.opts.TLS {
+		line = strings.Replace(line, ">", ";transport=tls>", 1)
+	}
 	if b.opts.Codecs != "" {
 		line += ";audio_codecs=" + b.opts.Codecs
+	}
+	if b.opts.MediaEnc != "" {
+		line += ";mediaenc=" + b.opts.MediaEnc
 	}
 	return line
 }
@@ -152,7 +171,21 @@ statmode_default	off
 snd_path		%s
 rtcp_mux		%s
 `, sipAddr, Domain, rtpBase, rtpBase+rtpPortCount-1, opts.ToneHz,
-		baresipModules, ctrlAddr, filepath.Join(opts.Dir, "rec"), map[bool]string{false: "no", true: "yes"}[opts.RTCPMux])
+		baresipModules, ctrlAddr, filepath.Join(opts.Dir, "rec"), map[bool]string{false: "no", true: "yes"}[opts.RTCPMux]) +
+		baresipSecurity(opts)
+}
+
+// baresipSecurity is the config for SIP/TLS (the CA it verifies the
+// registrar with) and the srtp module (MediaEnc).
+func baresipSecurity(opts BaresipOptions) string {
+	var b strings.Builder
+	if opts.CAFile != "" {
+		fmt.Fprintf(&b, "sip_cafile\t\t%s\n", opts.CAFile)
+	}
+	if opts.MediaEnc != "" {
+		b.WriteString("module\t\t\tsrtp.so\n")
+	}
+	return b.String()
 }
 
 // waitRegistered polls reginfo until the account shows OK.
@@ -198,7 +231,12 @@ func (b *Baresip) PID() int { return b.p.cmd.Process.Pid }
 func (b *Baresip) SIPAddr() string { return net.JoinHostPort(Domain, strconv.Itoa(b.sipPort)) }
 
 // URI is the SIP URI of a user on the registrar baresip uses, e.g. to Dial.
-func (b *Baresip) URI(user string) string { return "sip:" + user + "@" + b.opts.Registrar }
+func (b *Baresip) URI(user string) string {
+	if b.opts.TLS {
+		return "sip:" + user + "@" + b.opts.Registrar + ";transport=tls"
+	}
+	return "sip:" + user + "@" + b.opts.Registrar
+}
 
 // Command runs a baresip command (as typed after "/" in its menu) and
 // returns its output.

@@ -99,11 +99,11 @@ func TestParseULDump(t *testing.T) {
 
 func TestKamailioCfgRejectsUnsafeCredentials(t *testing.T) {
 	for _, users := range []map[string]string{{"10 01": "x"}, {"1001": `pw"; exit; "`}, {"1001": ""}} {
-		if _, err := renderKamailioCfg(KamailioOptions{Users: users}, 5060, "/tmp/k.ctl"); err == nil {
+		if _, err := renderKamailioCfg(KamailioOptions{Users: users}, 5060, "/tmp/k.ctl", 0); err == nil {
 			t.Errorf("users %q: accepted", users)
 		}
 	}
-	if _, err := renderKamailioCfg(KamailioOptions{Algorithm: "SHA-512-256"}, 5060, "/tmp/k.ctl"); err == nil {
+	if _, err := renderKamailioCfg(KamailioOptions{Algorithm: "SHA-512-256"}, 5060, "/tmp/k.ctl", 0); err == nil {
 		t.Error("algorithm SHA-512-256 accepted; Kamailio 5.6 cannot challenge with it")
 	}
 }

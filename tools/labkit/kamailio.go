@@ -34,6 +34,9 @@ type KamailioOptions struct {
 	// from a new contact replaces the old binding (save flag 0x04), which
 	// the NOTIFY shows as the old contact terminated/unregistered.
 	RegEvent bool
+	// TLS adds SIP over TLS on its own port (TLSAddr), served with this
+	// certificate (labkit.CA.Issue); clients are not asked for one.
+	TLS *CertPair
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1, UDP and TCP on one port.
@@ -43,6 +46,7 @@ type Kamailio struct {
 	ctlSock  string
 	p        *proc
 	restarts int // Restart's count, for its log file names
+	tlsPort  int // SIP over TLS (KamailioOptions.TLS)
 }
 
 // StartKamailio writes Dir/kamailio.cfg, starts Kamailio in its own process
@@ -75,7 +79,13 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 			return nil, err
 		}
 	}
-	cfg, err := renderKamailioCfg(opts, k.port, k.ctlSock)
+	if opts.TLS != nil {
+		k.tlsPort = FreePort("tcp")
+		if err := writeTLSConfig(opts); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := renderKamailioCfg(opts, k.port, k.ctlSock, k.tlsPort)
 	if err != nil {
 		return nil, err
 	}

@@ -26,11 +26,13 @@ type kamailioCfg struct {
 	Users     []kamailioUser
 	NoSuchPwd string // never matches: the password of users we do not know
 	DBURL     string // the presence database (Presence only)
+	TLSPort   int    // SIP over TLS (TLS only)
+	TLSConfig string // the tls module's config file (TLS only)
 }
 
 type kamailioUser struct{ Name, Password string }
 
-func renderKamailioCfg(opts KamailioOptions, port int, ctlSock string) (string, error) {
+func renderKamailioCfg(opts KamailioOptions, port int, ctlSock string, tlsPort int) (string, error) {
 	switch opts.Algorithm {
 	case "", "MD5", "SHA-256":
 	default:
@@ -42,6 +44,9 @@ func renderKamailioCfg(opts KamailioOptions, port int, ctlSock string) (string, 
 	c := kamailioCfg{KamailioOptions: opts, Port: port, CtlSock: ctlSock, Modules: kamailioModules, Domain: Domain}
 	if opts.Presence {
 		c.DBURL = presenceDBURL(opts.Dir)
+	}
+	if opts.TLS != nil {
+		c.TLSPort, c.TLSConfig = tlsPort, tlsConfigPath(opts.Dir)
 	}
 	for u, p := range opts.Users {
 		if !safeToken.MatchString(u) || !safeToken.MatchString(p) {
@@ -78,13 +83,20 @@ children=2
 tcp_children=2
 listen=udp:127.0.0.1:{{.Port}}
 listen=tcp:127.0.0.1:{{.Port}}
+{{- if .TLS}}
+listen=tls:127.0.0.1:{{.TLSPort}}
+{{- end}}
 auto_aliases=no
 alias="127.0.0.1:{{.Port}}"
 dns=no
 rev_dns=no
 dns_try_ipv6=no
 use_dns_cache=no
+{{- if .TLS}}
+enable_tls=yes
+{{- else}}
 enable_tls=no
+{{- end}}
 enable_sctp=no
 tcp_connection_lifetime=3605
 
@@ -105,6 +117,10 @@ loadmodule "xlog.so"
 loadmodule "sanity.so"
 loadmodule "ctl.so"
 loadmodule "auth.so"
+{{- if .TLS}}
+loadmodule "tls.so"
+modparam("tls", "config", "{{.TLSConfig}}")
+{{- end}}
 {{- if .Presence}}
 loadmodule "db_sqlite.so"
 loadmodule "presence.so"
@@ -276,6 +292,14 @@ route[WITHINDLG] {
 
 route[REGISTRAR] {
 	route(AUTH);
+{{- if .TLS}}
+	# A TLS (or TCP) client is reached back over its own connection: its
+	# Via port becomes an alias of the connection, so requests to the
+	# Contact (same port) reuse it instead of dialling the phone.
+	if (proto==TLS || proto==TCP) {
+		force_tcp_alias();
+	}
+{{- end}}
 {{- if .RegEvent}}
 	# One contact per AOR: a new device's binding replaces the old one.
 	if (!save("location", "0x04")) {
