@@ -2,9 +2,11 @@ package sipua
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -131,6 +133,7 @@ type fakeRegistrar struct {
 	mu      sync.Mutex
 	vias    []string
 	expires []string // each REGISTER's Expires
+	natAs   string   // if set, the received:rport put in the answers' Via (a NAT in between)
 }
 
 func newFakeRegistrar(t *testing.T) *fakeRegistrar {
@@ -162,6 +165,13 @@ func newFakeRegistrar(t *testing.T) *fakeRegistrar {
 			return
 		}
 		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		f.mu.Lock()
+		natAs := f.natAs
+		f.mu.Unlock()
+		if h, p, err := net.SplitHostPort(natAs); err == nil {
+			res.Via().Params.Add("received", h)
+			res.Via().Params.Add("rport", p)
+		}
 		c := req.Contact().Clone()
 		c.Params = sip.NewParams()
 		c.Params.Add("expires", "2")
@@ -293,4 +303,48 @@ func TestNoFailoverOnRefusal(t *testing.T) {
 	if n := secondary.regs.Load(); n != 0 || u.proxy() != primary.addr {
 		t.Fatalf("a 403 moved the phone: %d REGISTERs on the secondary, requests go to %s", n, u.proxy())
 	}
+}
+
+// RFC 3581: the phone's Via asks for rport (a bare parameter), the
+// registrar's answer carries received and rport, and the phone reads its
+// address as the registrar saw it from them.
+func TestViaAsksForRport(t *testing.T) {
+	reg, other := newFakeRegistrar(t), newFakeRegistrar(t)
+	const public = "203.0.113.7:40001"
+	reg.mu.Lock()
+	reg.natAs = public
+	reg.mu.Unlock()
+	u := failoverUA(t, reg, other)
+	r := u.Register(nil)
+	t.Cleanup(func() { _ = r.Stop(context.Background()) })
+	waitFor(t, "registered", 5*time.Second, func() bool { return r.Status().State == Registered })
+	via := reg.lastVia()
+	var v sip.ViaHeader
+	if err := parseVia(via, &v); err != nil {
+		t.Fatalf("Via %q: %v", via, err)
+	}
+	if val, ok := v.Params.Get("rport"); !ok || val != "" {
+		t.Fatalf("Via %q: want a bare rport parameter", via)
+	}
+	if got := u.PublicAddr(); got != public {
+		t.Fatalf("address as the registrar saw it: %q, want %q (from received/rport)", got, public)
+	}
+	// The answer still reached the phone: sipgo sent it to the request's
+	// source port, as rport asks (RFC 3581 §4).
+	if u.Port() == 0 || !strings.Contains(via, strconv.Itoa(u.Port())) {
+		t.Fatalf("Via %q does not name our port %d", via, u.Port())
+	}
+}
+
+func parseVia(s string, v *sip.ViaHeader) error {
+	msg, err := sip.ParseMessage([]byte("SIP/2.0 200 OK\r\nVia: " + s + "\r\nContent-Length: 0\r\n\r\n"))
+	if err != nil {
+		return err
+	}
+	h := msg.(*sip.Response).Via()
+	if h == nil {
+		return errors.New("no Via")
+	}
+	*v = *h
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -402,7 +403,42 @@ func (r *Registration) send(ctx context.Context, dest string, expires int) (int,
 	if !res.IsSuccess() {
 		return 0, res, statusError(res)
 	}
+	u.learnPublic(res)
 	return grantedExpiry(res, contact, expires), res, nil
+}
+
+// learnPublic reads where the registrar saw our REGISTER come from: the
+// received and rport it put in our Via (RFC 3581). Behind NAT that is the
+// public address, which differs from the Contact's; it is logged and kept
+// (PublicAddr). The Contact is not rewritten here: the registrar fixes a
+// NATed contact itself (Kamailio: fix_nated_register), and the address
+// the phone reaches others at is the supervision's to change.
+func (u *UA) learnPublic(res *sip.Response) {
+	via := res.Via()
+	if via == nil || via.Params == nil {
+		return
+	}
+	host, _ := via.Params.Get("received")
+	port, _ := via.Params.Get("rport")
+	if host == "" {
+		host = via.Host
+	}
+	if port == "" {
+		port = strconv.Itoa(via.Port)
+	}
+	pub := net.JoinHostPort(host, port)
+	if old := u.public.Swap(&pub); (old == nil || *old != pub) && pub != net.JoinHostPort(u.host, strconv.Itoa(u.port)) {
+		u.log.Info("the registrar sees the phone at another address (NAT)", "public", pub, "local", net.JoinHostPort(u.host, strconv.Itoa(u.port)))
+	}
+}
+
+// PublicAddr is our address as the registrar last saw it (the received and
+// rport of its answer to REGISTER, RFC 3581), "" before the first answer.
+func (u *UA) PublicAddr() string {
+	if p := u.public.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // noAnswer words a transaction failure for a person.

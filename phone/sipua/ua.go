@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"deskphone/phone/signal"
@@ -83,10 +84,12 @@ type UA struct {
 	onInvite func(signal.Incoming)
 	dialogs  map[string]*dialog
 
-	subs  subTable      // subscriptions we made (subscribe.go), for their NOTIFYs
-	guard *guard        // who may talk to the SIP port (guard.go)
-	fo    *failover     // the registrar targets and the one in use (failover.go)
-	ready chan struct{} // closed when New is done: handlers wait for it
+	subs  subTable  // subscriptions we made (subscribe.go), for their NOTIFYs
+	guard *guard    // who may talk to the SIP port (guard.go)
+	fo    *failover // the registrar targets and the one in use (failover.go)
+	// public is our ip:port as the registrar saw it (RFC 3581 received/rport).
+	public atomic.Pointer[string]
+	ready  chan struct{} // closed when New is done: handlers wait for it
 
 	pwMu sync.Mutex
 	pw   string // the digest password; SetPassword changes it (a provisioned reset)
