@@ -326,3 +326,38 @@ func TestMediaWatchPeriod(t *testing.T) {
 		}
 	}
 }
+
+// audio.symmetric_rtp: a far end whose RTP comes from another address
+// than its SDP's (behind NAT) is heard only when it is on; off, its
+// packets are dropped as foreign.
+func TestSymmetricRTPConfig(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(map[bool]string{true: "on", false: "off"}[on], func(t *testing.T) {
+			h := newHarness(t, nil, func(c *config.Config) { c.Audio.SymmetricRTP = on })
+			sid, o := h.dial()
+			far := newFarRTP(t, o.Req.SDP) // its SDP names far.conn's port ...
+			o.Answer(sigtest.NewDialog(far.answer))
+			h.waitState(sid, StateConnected)
+			nat, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nat.Close()
+			far.conn = nat // ... but it sends from another port
+			far.send(10, func(int) int16 { return 0 })
+			h.p.mu.Lock()
+			s := h.p.sessions[sid]
+			h.p.mu.Unlock()
+			s.mu.Lock()
+			st := s.stream
+			s.mu.Unlock()
+			eventually(t, "the packets to be counted", func() bool {
+				c := st.Stats()
+				return c.PacketsReceived+c.ForeignSource >= 10
+			})
+			if c := st.Stats(); (c.PacketsReceived == 10) != on || (c.ForeignSource == 10) == on {
+				t.Errorf("symmetric_rtp %v: received %d, dropped as foreign %d", on, c.PacketsReceived, c.ForeignSource)
+			}
+		})
+	}
+}
