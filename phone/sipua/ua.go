@@ -2,6 +2,11 @@
 // socket, registration with digest auth, and call legs in both directions.
 // It knows nothing about media or the contact center: it moves SDP bodies
 // and reports what the network said; package phone decides what it means.
+//
+// Requests outside dialogs go to one of several registrars/outbound
+// proxies in priority order, resolved by RFC 3263 (resolve.go), with
+// failover and a flap-free return to the primary (failover.go); Via
+// carries rport (RFC 3581).
 package sipua
 
 import (
