@@ -37,6 +37,7 @@ type QualityInfo struct {
 	Loss         float64  `json:"loss"`
 	RemoteJitter float64  `json:"remoteJitter"`
 	RemoteLoss   float64  `json:"remoteLoss"`
+	Delay        float64  `json:"delay"`        // (phone) the one-way delay the E-model assumed (ms)
 	PacketsLost  int64    `json:"packetsLost"`  // (phone) since the call began (RFC 3550 A.3)
 	RTCPSent     uint64   `json:"rtcpSent"`     // (phone) RTCP reports sent
 	RTCPReceived uint64   `json:"rtcpReceived"` // (phone) RTCP reports received
@@ -55,7 +56,7 @@ func qualityInfo(q media.Quality) QualityInfo {
 	info := QualityInfo{
 		Quality: q.Level, MOS: round(q.MOS, 2), Jitter: ms(q.Jitter),
 		Loss: round(q.FractionLost*100, 1), RemoteJitter: ms(q.RemoteJitter),
-		RemoteLoss: round(q.RemoteFractionLost*100, 1), PacketsLost: q.CumulativeLost,
+		RemoteLoss: round(q.RemoteFractionLost*100, 1), Delay: ms(q.Delay), PacketsLost: q.CumulativeLost,
 		RTCPSent: q.ReportsSent, RTCPReceived: q.ReportsReceived,
 	}
 	if q.RTTMeasured {
@@ -149,5 +150,5 @@ func (s *Session) logQuality(st *media.Stream) {
 	s.p.log.Info("call quality", "session", s.ID, "mos", round(q.MOS, 2), "quality", q.Level,
 		"rtt_ms", ms(q.RTT), "jitter_ms", ms(q.Jitter), "loss_pct", round(q.FractionLost*100, 1),
 		"remote_jitter_ms", ms(q.RemoteJitter), "remote_loss_pct", round(q.RemoteFractionLost*100, 1),
-		"packets_lost", q.CumulativeLost, "rtcp_sent", q.ReportsSent, "rtcp_received", q.ReportsReceived)
+		"delay_ms", ms(q.Delay), "packets_lost", q.CumulativeLost, "rtcp_sent", q.ReportsSent, "rtcp_received", q.ReportsReceived)
 }

@@ -1,6 +1,11 @@
 // Package media carries a call's audio: codecs, RTP streams, RFC 4733 DTMF
 // and SDP offer/answer. It knows no hardware: audio comes from an AudioSource
 // and goes to an AudioSink (hal's Capture and Playback satisfy both).
+//
+// Each stream also runs RTCP (rtcp.go: SR/RR with loss, jitter and RTT, on
+// its own socket or multiplexed), rates the call with the E-model
+// (quality.go: MOS and the SDK's network quality) and meters the levels of
+// what it sends and plays (level.go, for onAudioVolume).
 package media
 
 // AudioSource yields mono 16-bit frames; Read blocks until a frame exists,
