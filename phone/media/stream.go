@@ -55,8 +55,8 @@ type StreamConfig struct {
 // The far end's address is the one signalled in SDP (or, with Latch, the
 // one latched once): packets from any other address are counted
 // (Stats.ForeignSource) and dropped, audio and telephone-events alike.
-// Direction (hold, sendonly) is not applied
-// yet: the stream always sends and receives.
+// SetDirection applies the SDP direction: recvonly and inactive send
+// nothing, sendonly and inactive play nothing (device_error_test.go).
 type Stream struct {
 	cfg          StreamConfig
 	codec        Codec
