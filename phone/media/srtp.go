@@ -84,7 +84,9 @@ func (c Crypto) String() string {
 
 // GoString keeps the key out of %#v (and %v of a struct holding it): a
 // master key must never reach a log.
-func (c Crypto) GoString() string { return "media.Crypto{Tag:" + strconv.Itoa(c.Tag) + ", Suite:" + c.Suite + ", Key:<secret>}" }
+func (c Crypto) GoString() string {
+	return "media.Crypto{Tag:" + strconv.Itoa(c.Tag) + ", Suite:" + c.Suite + ", Key:<secret>}"
+}
 
 // Format keeps the key out of every fmt verb for the same reason.
 func (c Crypto) Format(f fmt.State, _ rune) {
