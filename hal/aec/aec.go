@@ -32,15 +32,11 @@ type Canceller struct {
 
 	enabled atomic.Bool
 	players atomic.Int32 // open Playback wrappers: without one a wrapped capture passes through
-	frames  atomic.Uint64
-	under   atomic.Uint64
-	dropped atomic.Uint64
+	frames  atomic.Int64
 
-	refMu    sync.Mutex // the ring: both directions
-	ring     []int16    // reference samples, ringHead the oldest
-	ringHead int
-	ringLen  int
-	reset    bool // the capture side resets the filter before its next block
+	refMu sync.Mutex // far and reset: both directions
+	far   *refRing   // the reference waiting for its capture
+	reset bool       // the capture side resets the filter before its next block
 
 	mu     sync.Mutex // the C state: the capture side and Close
 	echo   *C.SpeexEchoState
@@ -95,10 +91,9 @@ func New(rate, frameSamples int, opts Options) (*Canceller, error) {
 	tail = (tail + block - 1) / block * block
 
 	c := &Canceller{rate: rate, block: block, frameSamples: frameSamples}
-	// Two device frames: a capture and a playback wake-up may cross; more
-	// would pair the capture with staler reference.
-	ringLen := 2 * frameSamples
-	c.ring = make([]int16, ringLen)
+	// Four device frames absorb the two goroutines' wake-ups crossing; the
+	// ring trims what keeps waiting (ring.go).
+	c.far = newRefRing(4*frameSamples, block, rate/block)
 	c.cbuf = C.calloc(C.size_t(3*block), C.size_t(unsafe.Sizeof(C.spx_int16_t(0))))
 	if c.cbuf == nil {
 		return nil, errors.New("aec: out of memory")
@@ -144,7 +139,8 @@ func (c *Canceller) SetEnabled(on bool) {
 // restart empties the ring and has the capture side reset the filter.
 func (c *Canceller) restart() {
 	c.refMu.Lock()
-	c.ringHead, c.ringLen, c.reset = 0, 0, true
+	c.far.reset()
+	c.reset = true
 	c.refMu.Unlock()
 }
 
@@ -153,7 +149,9 @@ func (c *Canceller) Enabled() bool { return c.enabled.Load() }
 
 // Stats returns the counts so far.
 func (c *Canceller) Stats() Stats {
-	return Stats{Frames: c.frames.Load(), Underruns: c.under.Load(), Dropped: c.dropped.Load()}
+	c.refMu.Lock()
+	defer c.refMu.Unlock()
+	return Stats{Frames: c.frames.Load(), Underruns: c.far.underruns, Dropped: c.far.dropped}
 }
 
 // Played records frame, just written to the speaker, as reference.
@@ -162,22 +160,8 @@ func (c *Canceller) Played(frame []int16) {
 		return
 	}
 	c.refMu.Lock()
-	defer c.refMu.Unlock()
-	n := len(c.ring)
-	if len(frame) >= n { // only the newest ring's worth counts
-		c.dropped.Add(uint64((c.ringLen + len(frame) - n) / c.block))
-		frame = frame[len(frame)-n:]
-		c.ringHead, c.ringLen = 0, 0
-	}
-	if over := c.ringLen + len(frame) - n; over > 0 { // drop the oldest
-		c.ringHead = (c.ringHead + over) % n
-		c.ringLen -= over
-		c.dropped.Add(uint64((over + c.block - 1) / c.block))
-	}
-	tail := (c.ringHead + c.ringLen) % n
-	k := copy(c.ring[tail:], frame)
-	copy(c.ring, frame[k:])
-	c.ringLen += len(frame)
+	c.far.put(frame)
+	c.refMu.Unlock()
 }
 
 // takeRef moves the oldest block of reference into c.ref, or silence if
@@ -185,16 +169,9 @@ func (c *Canceller) Played(frame []int16) {
 func (c *Canceller) takeRef() (reset bool) {
 	c.refMu.Lock()
 	defer c.refMu.Unlock()
-	reset, c.reset = c.reset, false
-	if c.ringLen < c.block {
-		clear(c.ref)
-		c.under.Add(1)
-		return reset
-	}
-	k := copy(c.ref, c.ring[c.ringHead:])
-	copy(c.ref[k:], c.ring)
-	c.ringHead = (c.ringHead + c.block) % len(c.ring)
-	c.ringLen -= c.block
+	c.far.take(c.ref)
+	reset = c.reset || c.far.moved
+	c.reset, c.far.moved = false, false
 	return reset
 }
 

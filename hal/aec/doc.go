@@ -18,13 +18,13 @@
 //
 // Pairing: the reference written most recently is still in the sound
 // card's playback buffer, so its echo is in a later capture. Pairing each
-// capture with the freshest reference (the ring is kept to about two
-// device frames) keeps the echo path causal; the adaptive filter (Tail,
-// 200 ms by default) covers the playback buffer, the capture buffer and the
-// room. A capture with no reference waiting is cancelled against silence
-// and counted (Stats.Underruns); reference beyond the ring drops the oldest
-// (Stats.Dropped): both move the pairing by a frame, which the filter
-// re-learns.
+// capture with the freshest reference keeps the echo path causal; the
+// adaptive filter (Tail, 200 ms by default) covers the playback buffer, the
+// capture buffer and the room. The ring between them (ring.go) keeps the
+// pairing fixed across the goroutines' jitter: a capture with no reference
+// waiting is cancelled against silence and the late reference dropped
+// (Stats.Underruns); reference beyond the ring, or kept waiting past a
+// second, is dropped (Stats.Dropped), moving the pairing once.
 //
 // This package uses cgo and needs libspeexdsp (Debian: libspeexdsp-dev,
 // in the Makefile's APT_PKGS). A build without cgo has only Wrap, which

@@ -29,9 +29,9 @@ type Options struct {
 
 // Stats count blocks cancelled, and mismatches between the two directions.
 type Stats struct {
-	Frames    uint64 // blocks cancelled
-	Underruns uint64 // blocks cancelled against silence: no reference waiting
-	Dropped   uint64 // reference blocks dropped: the capture fell behind
+	Frames    int64 // blocks cancelled
+	Underruns int64 // blocks cancelled against silence: no reference waiting
+	Dropped   int64 // reference blocks dropped: the capture fell behind
 }
 
 // Mode says on which audio route the canceller runs.
