@@ -30,64 +30,75 @@ func encodeAll(t testing.TB, pcm []int16, frame int, remote string) [][]byte {
 	return pkts
 }
 
-// TestDecodersAgree is the conformance check behind the choice of decoder:
-// a tone sweep and speech-like noise, encoded by libopus at the phone's
-// settings (SILK, hybrid and CELT modes, by the far end's maxplaybackrate
-// and bitrate), decoded by libopus and by pion/opus, compared with the
-// input and with each other.
-func TestDecodersAgree(t *testing.T) {
-	in := testSignal(4 * Rate) // 4 s
+// TestDecoderConformance is the conformance check behind the choice of
+// decoder: a tone sweep then speech-like noise, encoded by libopus at the
+// phone's settings (hybrid at full band, SILK when the far end plays at
+// 16 kHz; 10, 20 and 60 ms), decoded by libopus and by pion/opus, compared
+// with the input and with each other, frame by frame.
+//
+// Found (pion/opus v0.1.0, libopus 1.3.1): pion decodes every packet and,
+// on the slow sweep, agrees with libopus to ~50 dB; on the fast sweep
+// (200 Hz to 3.4 kHz in 1 s, SILK or hybrid, 10/20/60 ms; not with FEC on)
+// its output departs from libopus's for 7-22 frames, down to -12 dB SNR
+// against it (wrong audio), then recovers. Hence the phone decodes with
+// libopus.
+func TestDecoderConformance(t *testing.T) {
+	fast, slow := testSignal(2*Rate), testSignal(4*Rate) // the sweep over 1 s, or 2 s
 	cases := []struct {
 		name, remote string
+		in           []int16
 		frame        int
 		minSNR       float64 // libopus's output against the input
+		agree        bool    // pion must agree with libopus (>= 40 dB)
 	}{
-		{"fullband 32k 20ms (CELT/hybrid)", "", 960, 8},
-		{"wideband 16k 20ms (SILK)", "maxplaybackrate=16000;maxaveragebitrate=16000", 960, 3},
-		{"fullband FEC 20ms", "useinbandfec=1", 960, 8},
-		{"fullband 10ms", "", 480, 8},
-		{"fullband 60ms", "", 2880, 8},
+		{"fullband 20ms slow sweep", "", slow, 960, 8, true},
+		{"fullband 20ms", "", fast, 960, 8, false},
+		{"wideband 16k 20ms", "maxplaybackrate=16000;maxaveragebitrate=16000", fast, 960, 3, false},
+		{"fullband FEC 20ms", "useinbandfec=1", fast, 960, 8, false},
+		{"fullband 10ms", "", fast, 480, 8, false},
+		{"fullband 60ms", "", fast, 2880, 8, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			pkts := encodeAll(t, in, tc.frame, tc.remote)
-			t.Logf("modes (RFC 6716 §3.1 TOC): %s", modes(pkts))
+			pkts := encodeAll(t, tc.in, tc.frame, tc.remote)
 			lib := New(DefaultParams)
 			pion, err := pionopus.NewDecoderWithOutput(Rate, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var outLib, outPion []int16
-			pcm := make([]int16, Rate*120/1000)
+			a, b := make([]int16, Rate*120/1000), make([]int16, Rate*120/1000)
+			worst, off := 1000.0, 0
 			for i, p := range pkts {
-				n, err := lib.Decode(p, pcm)
+				n, err := lib.Decode(p, a)
 				if err != nil {
 					t.Fatalf("libopus packet %d: %v", i, err)
 				}
-				outLib = append(outLib, pcm[:n]...)
-				n, err = pion.DecodeToInt16(p, pcm)
+				m, err := pion.DecodeToInt16(p, b)
 				if err != nil {
 					t.Fatalf("pion/opus cannot decode packet %d (%d bytes, TOC %#02x) that libopus encoded: %v", i, len(p), p[0], err)
 				}
-				outPion = append(outPion, pcm[:n]...)
+				if m != n {
+					t.Fatalf("packet %d: libopus gave %d samples, pion/opus %d", i, n, m)
+				}
+				outLib, outPion = append(outLib, a[:n]...), append(outPion, b[:m]...)
+				if snr, _, _ := compare(a[:n], b[:m], 0); snr < 30 {
+					off++
+					worst = min(worst, snr)
+				}
 			}
-			if len(outLib) != len(outPion) {
-				t.Fatalf("libopus gave %d samples, pion/opus %d", len(outLib), len(outPion))
-			}
-			snrLib, corrLib, lag := compare(in, outLib, 1000)
-			snrPion, corrPion, lagPion := compare(in, outPion, 1000)
+			snrLib, corrLib, lag := compare(tc.in, outLib, 1000)
+			snrPion, corrPion, _ := compare(tc.in, outPion, 1000)
 			snrBoth, corrBoth, _ := compare(outLib, outPion, 0)
-			t.Logf("libopus vs input: SNR %.1f dB, r=%.4f, delay %d samples", snrLib, corrLib, lag)
-			t.Logf("pion    vs input: SNR %.1f dB, r=%.4f, delay %d samples", snrPion, corrPion, lagPion)
-			t.Logf("pion vs libopus:  SNR %.1f dB, r=%.5f", snrBoth, corrBoth)
+			t.Logf("%s; libopus vs input: SNR %.1f dB, r=%.4f (delay %d samples); pion vs input: SNR %.1f dB, r=%.4f",
+				modes(pkts), snrLib, corrLib, lag, snrPion, corrPion)
+			t.Logf("pion vs libopus: SNR %.1f dB, r=%.5f; %d of %d frames below 30 dB (the worst: %.1f dB)",
+				snrBoth, corrBoth, off, len(pkts), min(worst, snrBoth))
 			if snrLib < tc.minSNR || corrLib < 0.9 {
 				t.Errorf("libopus round trip: SNR %.1f dB (want >= %.0f), r=%.3f (want >= 0.9)", snrLib, tc.minSNR, corrLib)
 			}
-			// Two conforming decoders of one stream differ by rounding
-			// (RFC 6716 §6 allows float decoders): they must agree far
-			// better than either agrees with the input.
-			if corrBoth < 0.99 || snrBoth < snrLib+10 {
-				t.Errorf("pion/opus and libopus disagree: SNR %.1f dB, r=%.4f (want r >= 0.99, SNR >= %.1f dB)", snrBoth, corrBoth, snrLib+10)
+			if tc.agree && (snrBoth < 40 || off > 0) {
+				t.Errorf("pion/opus and libopus disagree: SNR %.1f dB, %d frames below 30 dB", snrBoth, off)
 			}
 		})
 	}
