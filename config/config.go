@@ -67,7 +67,7 @@ type Account struct {
 	PasswordFile string `yaml:"password_file"`
 
 	DisplayName string `yaml:"display_name"`
-	Transport   string `yaml:"transport"` // "udp" or "tcp", lower case after loading
+	Transport   string `yaml:"transport"` // "udp", "tcp" or "tls", lower case after loading
 	Expires     int    `yaml:"expires"`   // seconds
 	Listen      string `yaml:"listen"`    // local host:port; port 0 picks a free one
 	// Keepalive is how often OPTIONS checks that the registrar still
@@ -98,6 +98,12 @@ type Account struct {
 	TrustedPeers []string `yaml:"trusted_peers"`
 	// AcceptDirect accepts out-of-dialog requests from any address (labs).
 	AcceptDirect bool `yaml:"accept_direct"`
+	// CAFile is the PEM CA bundle that signs the registrar's certificate
+	// (transport tls); empty: the system's roots.
+	CAFile string `yaml:"ca_file"`
+	// TLSServerName is the name the registrar's certificate must carry;
+	// empty: the registrar's host.
+	TLSServerName string `yaml:"tls_server_name"`
 }
 
 // Agent is the contact-center identity of the phone's user.
@@ -156,6 +162,11 @@ type Audio struct {
 	// the hands-free (speaker) route only, on on every route, off never
 	// (hal/aec).
 	EchoCancel string `yaml:"echo_cancel"`
+	// SRTP is off | optional | mandatory: SDES-SRTP (RFC 4568). optional
+	// offers RTP/SAVP with keys and takes a plain answer; mandatory calls
+	// only with SRTP, and only over transport tls (keys in clear SIP would
+	// protect nothing).
+	SRTP string `yaml:"srtp"`
 	// Sim is the old place of Config.Sim, still read: Load moves it there
 	// with a warning and leaves this empty.
 	//
@@ -265,6 +276,7 @@ func Default() *Config {
 			RTPPorts:        "16384-16583",
 			DTMFMode:        "rfc4733",
 			EchoCancel:      "auto",
+			SRTP:            "off",
 		},
 		Calls: Calls{
 			RingTimeout:       30 * time.Second,

@@ -87,7 +87,7 @@ func TestLoadExample(t *testing.T) {
 		Board: "sim",
 		Sim:   SimAudio{Input: "tone:1000", Output: "run/heard.wav"},
 		Audio: Audio{
-			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583", DTMFMode: "rfc4733", EchoCancel: "auto",
+			Codecs: []string{"PCMU", "PCMA"}, DTMFPayloadType: 101, RTPPorts: "16384-16583", DTMFMode: "rfc4733", EchoCancel: "auto", SRTP: "off",
 		},
 		Calls: Calls{RingTimeout: 30 * time.Second, AnswerTimeout: 60 * time.Second, MaxLines: 2,
 			Keepalive: 30 * time.Second, SessionIDHeader: "X-Session-Id",
@@ -261,8 +261,14 @@ func TestProblems(t *testing.T) {
 			[]string{"t.yaml:4: account.password: is empty; set the SIP password here or use account.password_file"}},
 		{"password twice", []string{"password: secret", "password: secret\n  password_file: /x"},
 			[]string{"t.yaml:5: account.password_file: both account.password and account.password_file are set; keep only one"}},
-		{"transport", []string{"transport: udp", "transport: tls"},
-			[]string{"t.yaml:5: account.transport: 'tls' is not supported; use udp or tcp"}},
+		{"transport", []string{"transport: udp", "transport: sctp"},
+			[]string{"t.yaml:5: account.transport: 'sctp' is not supported; use udp, tcp or tls"}},
+		{"ca file missing", []string{"transport: udp", "transport: tls\n  ca_file: /no/such/ca.pem"},
+			[]string{"t.yaml:6: account.ca_file: cannot read '/no/such/ca.pem' (open /no/such/ca.pem: no such file or directory); give the PEM file of the CA that signed the registrar's certificate"}},
+		{"ca file without tls", []string{"transport: udp", "transport: udp\n  tls_server_name: sip.example.com"},
+			[]string{"t.yaml:5: account.transport: is udp, but account.ca_file or tls_server_name is set: use transport: tls, or remove them"}},
+		{"srtp mandatory over udp", []string{"dtmf_payload_type: 101", "dtmf_payload_type: 101\n  srtp: mandatory"},
+			[]string{"t.yaml:15: audio.srtp: mandatory needs account.transport: tls: over udp the SRTP keys would cross the network in clear"}},
 		{"expires 0", []string{"expires: 300", "expires: 0"},
 			[]string{"t.yaml:6: account.expires: 0 is out of range; use 1-86400 seconds (300 is usual)"}},
 		{"expires too long", []string{"expires: 300", "expires: 86401"},
@@ -395,7 +401,7 @@ func TestProblems(t *testing.T) {
 			}},
 		// keys
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
-			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, failover, dns, failover_timeout, failback_probe, failback_after, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct); did you mean password?"}},
+			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, failover, dns, failover_timeout, failback_probe, failback_after, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct, ca_file, tls_server_name); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header, first_media_timeout, media_timeout); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},
@@ -427,7 +433,7 @@ func TestMultipleProblems(t *testing.T) {
 	)
 	want := []string{
 		"t.yaml:2: account.registrar: 'pbx:99999' is not a valid port (use 1-65535, e.g. pbx:5060)",
-		"t.yaml:5: account.transport: 'sctp' is not supported; use udp or tcp",
+		"t.yaml:5: account.transport: 'sctp' is not supported; use udp, tcp or tls",
 		"t.yaml:6: account.expires: expected a whole number, got a list",
 		"t.yaml:8: agent.user_id: missing; add user_id: under agent: (the agent's UserId, e.g. agent1001@example.com)",
 		"t.yaml:11: extra: unknown key (known: account, agent, board, sim, audio, calls, api, console, relay, provisioning); remove it or fix its spelling",

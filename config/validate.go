@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
@@ -19,6 +20,7 @@ import (
 // each problem. dir is the config file's directory ("" = working directory).
 func (d *decoder) validate(c *Config, dir string) {
 	d.checkAccount(&c.Account)
+	d.checkTLS(&c.Account, dir)
 	d.checkAgent(&c.Agent)
 	d.checkRelay(c, dir)
 	if strings.TrimSpace(c.Board) == "" {
@@ -72,6 +74,15 @@ func (d *decoder) validate(c *Config, dir string) {
 	default:
 		d.add("audio.echo_cancel", "'%s' is not supported; use auto (the speaker route), on or off", c.Audio.EchoCancel)
 	}
+	switch c.Audio.SRTP {
+	case "off", "optional":
+	case "mandatory":
+		if c.Account.Transport != "tls" {
+			d.add("audio.srtp", "mandatory needs account.transport: tls: over %s the SRTP keys would cross the network in clear", c.Account.Transport)
+		}
+	default:
+		d.add("audio.srtp", "'%s' is not supported; use off, optional or mandatory", c.Audio.SRTP)
+	}
 	d.checkAPI(&c.API)
 	d.checkConsole(&c.Console)
 	d.checkProvisioning(&c.Provisioning, dir)
@@ -120,8 +131,8 @@ func (d *decoder) checkAccount(a *Account) {
 	if d.present("account.auth_user") && strings.ContainsAny(a.AuthUser, " \t") {
 		d.add("account.auth_user", "'%s' contains spaces; use the digest user name the PBX gave you, or remove it to use account.user", a.AuthUser)
 	}
-	if a.Transport != "udp" && a.Transport != "tcp" {
-		d.add("account.transport", "'%s' is not supported; use udp or tcp", a.Transport)
+	if a.Transport != "udp" && a.Transport != "tcp" && a.Transport != "tls" {
+		d.add("account.transport", "'%s' is not supported; use udp, tcp or tls", a.Transport)
 	}
 	d.checkTrustedPeers(a.TrustedPeers)
 	if a.Expires < 1 || a.Expires > 86400 {
@@ -541,5 +552,28 @@ func (d *decoder) checkTrustedPeers(peers []string) {
 		if h := strings.TrimSuffix(strings.TrimPrefix(p, "["), "]"); !validHost(h) {
 			d.addAt("account.trusted_peers", line, "item %d: '%s' is not a host name, IP address or CIDR; write e.g. pbx.example.com, 10.0.0.5:5060 or 10.0.0.0/24", i+1, p)
 		}
+	}
+}
+
+// checkTLS checks the certificate settings of transport tls: a CA file
+// that holds certificates, and a server name that is a host name.
+func (d *decoder) checkTLS(a *Account, dir string) {
+	if a.CAFile != "" {
+		if dir != "" && !filepath.IsAbs(a.CAFile) {
+			a.CAFile = filepath.Join(dir, a.CAFile)
+		}
+		pem, err := os.ReadFile(a.CAFile)
+		switch {
+		case err != nil:
+			d.add("account.ca_file", "cannot read '%s' (%v); give the PEM file of the CA that signed the registrar's certificate", a.CAFile, err)
+		case !x509.NewCertPool().AppendCertsFromPEM(pem):
+			d.add("account.ca_file", "'%s' holds no PEM certificate; give the CA certificate (-----BEGIN CERTIFICATE-----)", a.CAFile)
+		}
+	}
+	if a.TLSServerName != "" && !validHost(a.TLSServerName) {
+		d.add("account.tls_server_name", "'%s' is not a host name; give the name in the registrar's certificate, e.g. sip.example.com", a.TLSServerName)
+	}
+	if (a.CAFile != "" || a.TLSServerName != "") && a.Transport != "tls" {
+		d.add("account.transport", "is %s, but account.ca_file or tls_server_name is set: use transport: tls, or remove them", a.Transport)
 	}
 }
