@@ -15,16 +15,20 @@ type resampler struct {
 	x1, x0   int16        // the last two input samples seen (x-1, x0)
 	box      [2][32]int32 // the two boxcars' last boxN inputs
 	boxSum   [2]int32
-	boxN     int // boxcar length: the decimation factor, 1 when not decimating
+	boxN     int   // boxcar length: the decimation factor, 1 when not decimating
+	boxInv   int64 // ceil(2^32 / boxN): a multiply in place of a division
 	boxI     int
-	inR, ouR int // the rates as given
+	invOut   float64 // 1 / out
+	inR, ouR int     // the rates as given
 }
 
 func newResampler(in, out int) resampler {
 	g := gcd(in, out)
 	r := resampler{in: int64(in / g), out: int64(out / g), inR: in, ouR: out, boxN: 1}
+	r.invOut = 1 / float64(r.out)
 	if in >= 2*out {
 		r.boxN = min(in/out, len(r.box[0]))
+		r.boxInv = (1<<32 + int64(r.boxN) - 1) / int64(r.boxN)
 	}
 	return r
 }
@@ -55,23 +59,33 @@ func (r *resampler) outputFor(k int) int {
 
 // process turns src into dst: len(src) must be inputFor(len(dst)) (a
 // capture block) or len(dst) outputFor(len(src)) (a playback block). src is
-// filtered in place when decimating.
+// filtered in place when decimating. The position steps in exact integers
+// (index i, remainder f of out); only the interpolation weight is a float.
 func (r *resampler) process(src, dst []int16) {
 	r.lowpass(src)
+	i := floorDiv(r.pos, r.out)
+	f := r.pos - i*r.out
+	q, rem := r.in/r.out, r.in%r.out
 	for j := range dst {
-		i := floorDiv(r.pos, r.out)
-		f := r.pos - i*r.out
-		a := int64(r.at(src, i))
-		if f == 0 {
-			dst[j] = int16(a) //nolint:gosec // G115: a is an input sample
-		} else {
-			b := int64(r.at(src, i+1))
-			dst[j] = int16(a + (b-a)*f/r.out) //nolint:gosec // G115: between two int16s (f < out)
+		var a, b int16
+		if i >= 1 {
+			a = src[i-1]
+			if f != 0 {
+				b = src[i]
+			}
+		} else { // the first outputs may lie on the previous block's samples
+			a, b = r.at(src, i), r.at(src, i+1)
 		}
-		r.pos += r.in
+		dst[j] = int16(float64(a) + float64(int32(b)-int32(a))*float64(f)*r.invOut)
+		i += q
+		f += rem
+		if f >= r.out {
+			f -= r.out
+			i++
+		}
 	}
-	k := len(src)
-	r.pos -= int64(k) * r.out
+	k := int64(len(src))
+	r.pos = (i-k)*r.out + f
 	switch {
 	case k >= 2:
 		r.x1, r.x0 = src[k-2], src[k-1]
@@ -97,13 +111,12 @@ func (r *resampler) lowpass(src []int16) {
 	if r.boxN <= 1 {
 		return
 	}
-	n := int32(r.boxN) //nolint:gosec // G115: at most len(r.box[0])
 	for i, v := range src {
 		a := int32(v)
 		for s := range r.box {
 			r.boxSum[s] += a - r.box[s][r.boxI]
 			r.box[s][r.boxI] = a
-			a = r.boxSum[s] / n
+			a = int32(int64(r.boxSum[s]) * r.boxInv >> 32) //nolint:gosec // G115: a mean of int16s
 		}
 		r.boxI++
 		if r.boxI == r.boxN {
