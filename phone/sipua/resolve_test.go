@@ -147,3 +147,20 @@ func TestOrderSRVWeighted(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkResolveNAPTR measures one full RFC 3263 resolution (NAPTR →
+// SRV → two A lookups) against the lab's DNS server on loopback.
+func BenchmarkResolveNAPTR(b *testing.B) {
+	d, err := labkit.StartDNS(labZone...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = d.Close() }()
+	r := newResolver(d.Addr(), "udp")
+	ctx := context.Background()
+	for b.Loop() {
+		if got, _, err := r.resolveEntry(ctx, "lab.test"); err != nil || len(got) != 2 {
+			b.Fatalf("resolveEntry = %v, %v", got, err)
+		}
+	}
+}
