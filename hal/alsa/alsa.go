@@ -191,7 +191,7 @@ func (a *Audio) openDevice(route string, capture bool, rate, frameSamples int) (
 		return nil, fail("open", runCode(capture), 0, fmt.Sprintf("frames of %d samples: give a positive frame size (e.g. 160 = 20 ms at 8 kHz)", frameSamples))
 	}
 	p, stage, errno, msg := openPCM(pcmConfig{name: name, capture: capture, rate: rate, fixed: r.Rate, channels: r.Channels,
-		period: a.cfg.Period, periods: a.cfg.Periods})
+		period: a.cfg.Period, periods: a.cfg.Periods, frame: frameSamples})
 	if p == nil {
 		reason := strerror(errno)
 		if msg != "" {
@@ -205,10 +205,10 @@ func (a *Audio) openDevice(route string, capture bool, rate, frameSamples int) (
 			d.close()
 			return nil, fail("prefill silence", CodeSpeakerStartFail, errno, strerror(errno))
 		}
-		d.clock.advance(p.bufferFrames() / 2) // the prefill is queued
+		d.clock.advance(p.prefillFrames()) // the prefill is queued
 	}
 	a.log.Info("alsa: opened", "stream", streamName(capture), "route", route, "device", name,
-		"rate", p.rate(), "codec_rate", rate, "channels", p.channels(), "period", p.periodFrames(), "buffer", p.bufferFrames(),
+		"rate", p.rate(), "codec_rate", rate, "channels", p.channels(), "period", p.periodFrames(), "buffer", p.bufferFrames(), "target", p.targetFrames(),
 		"paced_by", map[bool]string{true: "card", false: "wall clock (no card)"}[p.hasCard()])
 	a.mu.Lock()
 	a.open[d] = true
@@ -246,7 +246,9 @@ type Params struct {
 	CodecRate int  // the rate Read and Write use
 	Channels  int  // the device's channels; the driver mixes to and from mono
 	Period    int  // frames at Rate
-	Buffer    int  // frames at Rate
+	Buffer    int  // frames at Rate: Config.Periods periods, at least a codec frame and two periods
+	Target    int  // playback: the most frames queued after a Write (its added delay): a frame and a period
+	Prefill   int  // playback: the silence queued at the start and after an xrun (Target less a frame)
 	Card      bool // a sound card clocks it; false: the wall clock does (file, null plugins)
 }
 

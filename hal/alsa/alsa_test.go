@@ -119,7 +119,7 @@ func TestPlaybackWritesSamples(t *testing.T) {
 		t.Errorf("params %+v: want 8000 Hz mono, no card", prm)
 	}
 	got := readRaw(t, out)
-	pre := prm.Buffer / 2
+	pre := prm.Prefill
 	if len(got) != pre+len(want) {
 		t.Fatalf("the file holds %d samples, want %d of silence then %d written", len(got), pre, len(want))
 	}
@@ -147,7 +147,7 @@ func TestPlaybackResamples(t *testing.T) {
 			if prm.Rate != c.dev || prm.CodecRate != c.codec {
 				t.Fatalf("params %+v: want the device at %d, the codec at %d", prm, c.dev, c.codec)
 			}
-			got := readRaw(t, out)[prm.Buffer/2:]
+			got := readRaw(t, out)[prm.Prefill:]
 			checkRatio(t, "playback", len(in), len(got), c.codec, c.dev)
 			checkTone(t, "playback", got, c.dev)
 		})
@@ -228,7 +228,7 @@ func TestPlaybackUpmixes(t *testing.T) {
 	a := newAudio(t, map[string]Route{"handset": r})
 	want := tone(800, 8000, 1000, 12000, 0)
 	prm := play(t, a, 8000, want)
-	got := readRaw(t, out)[prm.Buffer/2*2:]
+	got := readRaw(t, out)[prm.Prefill*2:]
 	if prm.Channels != 2 || len(got) != 2*len(want) {
 		t.Fatalf("%d channels, %d samples: want 2 channels of %d", prm.Channels, len(got), len(want))
 	}
@@ -348,7 +348,7 @@ func TestXrunRecovery(t *testing.T) {
 	_ = p.Close()
 	_ = c.Close()
 	// The recovery queued the start-up silence again: two prefills, then the frame.
-	pre := p.Params().Buffer / 2
+	pre := p.Params().Prefill
 	if got := readRaw(t, out); len(got) != 2*pre+160 {
 		t.Errorf("playback file: %d samples, want %d (two prefills and a frame)", len(got), 2*pre+160)
 	}
@@ -408,11 +408,15 @@ func TestRoutesAndPeriod(t *testing.T) {
 	if prm.Device != s.Playback || prm.Route != "speaker" {
 		t.Errorf("after SetAudioRoute(speaker) playback opened %s on %s", prm.Device, prm.Route)
 	}
-	if prm.Period != 40 || prm.Buffer != 160 {
-		t.Errorf("period %d, buffer %d frames: want 40 (5 ms at 8 kHz) and 160", prm.Period, prm.Buffer)
+	// 5 ms periods; the buffer holds a 20 ms frame (160, rounded up to 161)
+	// and two periods; the queue's target is a frame and a period, the
+	// prefill the target less a frame.
+	if prm.Period != 40 || prm.Buffer != 161+2*40 || prm.Target != 161+40 || prm.Prefill != 40 {
+		t.Errorf("period %d, buffer %d, target %d, prefill %d frames: want 40 (5 ms at 8 kHz), 241, 201, 40",
+			prm.Period, prm.Buffer, prm.Target, prm.Prefill)
 	}
-	if got := readRaw(t, sOut); len(got) != 80+160 {
-		t.Errorf("the speaker's file has %d samples, want 240", len(got))
+	if got := readRaw(t, sOut); len(got) != 40+160 {
+		t.Errorf("the speaker's file has %d samples, want 200 (the prefill and a frame)", len(got))
 	}
 }
 

@@ -36,6 +36,9 @@ func newDevice(a *Audio, p *pcm, route, name string, capture bool, rate, frame i
 	d := &device{a: a, p: p, capture: capture, frame: frame, done: make(chan struct{}),
 		params: Params{Device: name, Route: route, Rate: p.rate(), CodecRate: rate, Channels: p.channels(),
 			Period: p.periodFrames(), Buffer: p.bufferFrames(), Card: p.hasCard()}}
+	if !capture {
+		d.params.Target, d.params.Prefill = p.targetFrames(), p.prefillFrames()
+	}
 	n := frame + 4
 	if p.rate() != rate {
 		var r resampler
@@ -53,7 +56,7 @@ func newDevice(a *Audio, p *pcm, route, name string, capture bool, rate, frame i
 		d.clock = wallClock{rate: p.rate(), done: d.done, timer: time.NewTimer(time.Hour)}
 		d.clock.timer.Stop()
 		if !capture {
-			d.clock.ahead = p.bufferFrames()
+			d.clock.ahead = p.targetFrames()
 		}
 	}
 	return d
@@ -235,7 +238,7 @@ func upmix(mono, inter []int16, ch int) {
 
 // wallClock paces a device that has no clock of its own: a capture's
 // frames exist once their time has passed, a playback takes frames while
-// it is at most ahead (its buffer) in front of the time.
+// it is at most ahead (its target) in front of the time.
 type wallClock struct {
 	rate  int
 	ahead int   // frames playback may run ahead: the buffer

@@ -6,8 +6,10 @@
 // rate when the device has it, else at the device's nearest (or the
 // profile's) rate with a linear resampler in the driver (exact phase, no
 // allocation); a card without mono is down- or up-mixed. The period is
-// Config.Period (5 ms and up), the buffer Config.Periods of them; playback
-// starts on a prefill of silence to half the buffer. Xruns and suspends are
+// Config.Period (5 ms and up), the buffer Config.Periods of them (at least
+// a codec frame and two periods). Playback keeps at most a frame and a
+// period queued after each write, whatever the buffer, so it adds that much
+// delay; it starts on a prefill of silence (a period). Xruns and suspends are
 // recovered with snd_pcm_recover and counted (Stats). Failures are *Error,
 // naming the PCM and route with ALSA's reason and the contact center SDK's
 // code: -1302 microphone start, -1319 microphone busy, -1317 no permission,

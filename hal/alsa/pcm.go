@@ -35,7 +35,10 @@ typedef struct {
 	snd_pcm_t *pcm;
 	int capture;
 	unsigned int rate, channels;
-	snd_pcm_uframes_t period, buffer, prefill;
+	snd_pcm_uframes_t period, buffer;
+	snd_pcm_uframes_t frame;   // the codec's frame at the device's rate (rounded up)
+	snd_pcm_uframes_t target;  // playback: the most queued after a write (its latency)
+	snd_pcm_uframes_t prefill; // playback: silence queued at start, target - frame
 	int card;   // -1: no sound card behind it (file, null plugins)
 	int stage;  // DP_*: the step that failed
 	int stop;   // set by Close: a transfer in progress returns -ECANCELED
@@ -57,9 +60,11 @@ static int dp_fail(dp_dev *d, int stage, int err) {
 // dp_open opens name non-blocking as S16_LE interleaved. rate: the rate
 // wanted (taken exactly when the device has it, else the nearest); fixed: a
 // rate the profile imposes (0: none); channels: 0 = mono if the device has
-// it, else its nearest. The period is period_us, the buffer periods of them.
+// it, else its nearest. The period is period_us, the buffer periods of them
+// and at least a codec frame (frame samples at rate) and two periods.
 static int dp_open(dp_dev *d, const char *name, int capture, unsigned int rate, unsigned int fixed,
-		unsigned int channels, unsigned int period_us, unsigned int periods) {
+		unsigned int channels, unsigned int period_us, unsigned int periods, unsigned int frame) {
+	unsigned int codec_rate = rate;
 	snd_pcm_hw_params_t *hw;
 	snd_pcm_sw_params_t *sw;
 	snd_pcm_info_t *info;
@@ -89,8 +94,12 @@ static int dp_open(dp_dev *d, const char *name, int capture, unsigned int rate, 
 	if (err < 0) return dp_fail(d, DP_RATE, err);
 	if ((err = snd_pcm_hw_params_set_period_time_near(d->pcm, hw, &period_us, &dir)) < 0) return dp_fail(d, DP_PERIOD, err);
 	snd_pcm_uframes_t period = 0, buffer;
+	unsigned int got_rate = 0;
 	snd_pcm_hw_params_get_period_size(hw, &period, &dir);
+	snd_pcm_hw_params_get_rate(hw, &got_rate, &dir);
+	d->frame = ((snd_pcm_uframes_t)frame * got_rate + codec_rate - 1) / codec_rate + 1;
 	buffer = period * periods;
+	if (buffer < d->frame + 2 * period) buffer = d->frame + 2 * period;
 	if ((err = snd_pcm_hw_params_set_buffer_size_near(d->pcm, hw, &buffer)) < 0) return dp_fail(d, DP_BUFFER, err);
 	if ((err = snd_pcm_hw_params(d->pcm, hw)) < 0) return dp_fail(d, DP_HW, err);
 	snd_pcm_hw_params_get_rate(hw, &d->rate, &dir);
@@ -98,12 +107,15 @@ static int dp_open(dp_dev *d, const char *name, int capture, unsigned int rate, 
 	snd_pcm_hw_params_get_period_size(hw, &d->period, &dir);
 	snd_pcm_hw_params_get_buffer_size(hw, &d->buffer);
 
-	// Playback starts once half the buffer (at least a period) is queued:
-	// the prefill of silence, so the first frames cannot underrun.
-	d->prefill = d->buffer / 2 < d->period ? d->period : d->buffer / 2;
+	// Playback keeps at most a frame and a period queued after each write
+	// (the target: its added delay), whatever the buffer; it starts on a
+	// prefill of silence, the target less the frame about to come, and a
+	// writer waits until the queue is down to the prefill (avail_min).
+	d->target = d->frame + d->period < d->buffer ? d->frame + d->period : d->buffer;
+	d->prefill = d->target > d->frame ? d->target - d->frame : 1;
 	snd_pcm_sw_params_alloca(&sw);
 	if ((err = snd_pcm_sw_params_current(d->pcm, sw)) < 0) return dp_fail(d, DP_SW, err);
-	if ((err = snd_pcm_sw_params_set_avail_min(d->pcm, sw, d->period)) < 0) return dp_fail(d, DP_SW, err);
+	if ((err = snd_pcm_sw_params_set_avail_min(d->pcm, sw, capture ? d->period : d->buffer - d->prefill)) < 0) return dp_fail(d, DP_SW, err);
 	if ((err = snd_pcm_sw_params_set_start_threshold(d->pcm, sw, capture ? 1 : d->prefill)) < 0) return dp_fail(d, DP_SW, err);
 	if ((err = snd_pcm_sw_params(d->pcm, sw)) < 0) return dp_fail(d, DP_SW, err);
 	if ((err = snd_pcm_prepare(d->pcm)) < 0) return dp_fail(d, DP_PREPARE, err);
@@ -154,14 +166,33 @@ static int dp_prefill(dp_dev *d) {
 	return 0;
 }
 
+// dp_room is how many frames playback may write now without its queue
+// passing the target: 0 means wait. A stream not running yet takes all.
+static snd_pcm_sframes_t dp_room(dp_dev *d, snd_pcm_uframes_t want) {
+	if (want > d->frame) want = d->frame;
+	if (snd_pcm_state(d->pcm) != SND_PCM_STATE_RUNNING) return want;
+	snd_pcm_sframes_t avail = snd_pcm_avail_update(d->pcm);
+	if (avail < 0) return avail;
+	snd_pcm_sframes_t queued = (snd_pcm_sframes_t)d->buffer - avail;
+	if (queued + (snd_pcm_sframes_t)want > (snd_pcm_sframes_t)d->target) return queued <= 0 ? want : -EAGAIN;
+	return want;
+}
+
 // dp_xfer reads or writes all frames, waiting while the device is not ready
-// and recovering from xruns on the way: 0, or a negative errno.
+// (playback: while its queue is above the target) and recovering from
+// xruns on the way: 0, or a negative errno.
 static int dp_xfer(dp_dev *d, short *buf, snd_pcm_uframes_t frames) {
 	snd_pcm_uframes_t done = 0;
 	while (done < frames) {
 		if (__atomic_load_n(&d->stop, __ATOMIC_RELAXED)) return -ECANCELED;
 		short *p = buf + done * d->channels;
-		snd_pcm_sframes_t n = d->capture ? snd_pcm_readi(d->pcm, p, frames - done) : snd_pcm_writei(d->pcm, p, frames - done);
+		snd_pcm_sframes_t n;
+		if (d->capture) {
+			n = snd_pcm_readi(d->pcm, p, frames - done);
+		} else {
+			n = dp_room(d, frames - done);
+			if (n > 0) n = snd_pcm_writei(d->pcm, p, n);
+		}
 		if (n == -EAGAIN) {
 			int w = dp_wait(d, 2000);
 			if (w == 0) continue;
@@ -220,6 +251,7 @@ type pcmConfig struct {
 	channels int // 0: mono if the device has it
 	period   time.Duration
 	periods  int
+	frame    int // the codec's frame in samples: the buffer holds at least one
 }
 
 var quiet sync.Once
@@ -236,7 +268,7 @@ func openPCM(c pcmConfig) (*pcm, int, int, string) {
 		capture = 1
 	}
 	err := C.dp_open(d, name, C.int(capture), C.uint(c.rate), C.uint(c.fixed), C.uint(c.channels),
-		C.uint(c.period/time.Microsecond), C.uint(c.periods))
+		C.uint(c.period/time.Microsecond), C.uint(c.periods), C.uint(c.frame))
 	if err < 0 {
 		stage, msg := int(d.stage), C.GoString(&d.msg[0])
 		C.dp_close(d)
@@ -250,6 +282,8 @@ func (p *pcm) rate() int         { return int(p.d.rate) }
 func (p *pcm) channels() int     { return int(p.d.channels) }
 func (p *pcm) periodFrames() int { return int(p.d.period) }
 func (p *pcm) bufferFrames() int { return int(p.d.buffer) }
+func (p *pcm) targetFrames() int { return int(p.d.target) }
+func (p *pcm) prefillFrames() int { return int(p.d.prefill) }
 func (p *pcm) hasCard() bool     { return p.d.card >= 0 }
 
 // prefill queues the playback's start-up silence: 0 or a negative errno.
