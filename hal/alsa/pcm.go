@@ -278,13 +278,13 @@ func openPCM(c pcmConfig) (*pcm, int, int, string) {
 	return &pcm{d: d}, 0, 0, ""
 }
 
-func (p *pcm) rate() int         { return int(p.d.rate) }
-func (p *pcm) channels() int     { return int(p.d.channels) }
-func (p *pcm) periodFrames() int { return int(p.d.period) }
-func (p *pcm) bufferFrames() int { return int(p.d.buffer) }
-func (p *pcm) targetFrames() int { return int(p.d.target) }
+func (p *pcm) rate() int          { return int(p.d.rate) }
+func (p *pcm) channels() int      { return int(p.d.channels) }
+func (p *pcm) periodFrames() int  { return int(p.d.period) }
+func (p *pcm) bufferFrames() int  { return int(p.d.buffer) }
+func (p *pcm) targetFrames() int  { return int(p.d.target) }
 func (p *pcm) prefillFrames() int { return int(p.d.prefill) }
-func (p *pcm) hasCard() bool     { return p.d.card >= 0 }
+func (p *pcm) hasCard() bool      { return p.d.card >= 0 }
 
 // prefill queues the playback's start-up silence: 0 or a negative errno.
 func (p *pcm) prefill() int { return int(C.dp_prefill(p.d)) }
