@@ -6,37 +6,46 @@ import (
 	"sync/atomic"
 )
 
-// relayAddr is the relay's address; nil = none.
-type relayAddr struct{ atomic.Pointer[netip.Addr] }
+// MediaRelay is a relay put between the phone and every far end's RTP
+// (tests and labs: tools/impair's Relay).
+type MediaRelay interface {
+	// Addr is the address our SDP advertises, with our own RTP port: the
+	// relay passes what comes there on to us.
+	Addr() netip.Addr
+	// Via is where RTP for the far end at far is sent instead.
+	Via(far netip.AddrPort) netip.AddrPort
+}
 
-// SetMediaRelay puts a mirroring RTP relay between the phone and every far
-// end (tests and labs: tools/impair): our SDP advertises ip with our own
-// RTP port, and we send to ip with the far end's port. The relay, holding
-// both ports on ip, forwards what it gets from one port of the far end's
-// host to the same port number there (see tools/impair). An invalid ip
-// turns it off. Calls set up before keep their addresses.
-func (p *Phone) SetMediaRelay(ip netip.Addr) {
-	if !ip.IsValid() {
+// relayAddr holds SetMediaRelay's relay; nil = none.
+type relayAddr struct{ atomic.Pointer[relayHolder] }
+
+type relayHolder struct{ r MediaRelay }
+
+// SetMediaRelay sends the RTP of calls set up from now on through r (nil:
+// directly again). Calls set up before keep their addresses.
+func (p *Phone) SetMediaRelay(r MediaRelay) {
+	if r == nil {
 		p.mediaRelay.Store(nil)
 		return
 	}
-	p.mediaRelay.Store(&ip)
+	p.mediaRelay.Store(&relayHolder{r})
 }
 
 // sdpHost is the address our SDP advertises: the relay's, or host.
 func (p *Phone) sdpHost(host string) string {
-	if r := p.mediaRelay.Load(); r != nil {
-		return r.String()
+	if h := p.mediaRelay.Load(); h != nil {
+		return h.r.Addr().String()
 	}
 	return host
 }
 
-// viaRelay is where RTP for the far end at addr goes: the relay, at the
-// far end's port, or addr itself.
+// viaRelay is where RTP for the far end at addr goes: the relay's stand-in
+// for it, or addr itself.
 func (p *Phone) viaRelay(addr *net.UDPAddr) *net.UDPAddr {
-	r := p.mediaRelay.Load()
-	if r == nil || addr == nil {
+	h := p.mediaRelay.Load()
+	if h == nil || addr == nil {
 		return addr
 	}
-	return &net.UDPAddr{IP: r.AsSlice(), Port: addr.Port}
+	ap := addr.AddrPort()
+	return net.UDPAddrFromAddrPort(h.r.Via(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())))
 }

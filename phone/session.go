@@ -70,7 +70,8 @@ type SessionState struct {
 	StartTimestamp   int64        `json:"startTimestamp"`
 	AcceptTimestamp  int64        `json:"acceptTimestamp,omitempty"` // Unix ms
 	Codec            string       `json:"codec,omitempty"`
-	Quality          *QualityInfo `json:"quality,omitempty"` // RTCP and the E-model (quality.go)
+	Quality          *QualityInfo `json:"quality,omitempty"`      // RTCP and the E-model (quality.go)
+	JitterBuffer     *JitterInfo  `json:"jitterBuffer,omitempty"` // jitterinfo.go
 }
 
 // Peer is the other party's number.
@@ -102,6 +103,7 @@ func (s *Session) snapshot() SessionState {
 		st.Codec = s.neg.Codec.Name()
 	}
 	st.Quality = s.streamQualityLocked()
+	st.JitterBuffer = jitterInfo(s.stream)
 	return st
 }
 

@@ -18,7 +18,8 @@ import "time"
 // one frame — a silence between talk spurts where possible, otherwise one
 // concealed frame (the stretch); a delay a frame over target is cut by one
 // frame — at a talk-spurt boundary (marker bit, or a timestamp gap) at
-// once, otherwise at most once a second by dropping one frame. This same
+// once, otherwise by dropping one frame, at most once a second (every
+// other frame while the delay is more than four frames over). This same
 // loop cancels clock drift: a far end whose clock runs fast fills the
 // buffer (drops), a slow one drains it (stretches), so the delay stays put
 // over a long call. Pop's now is the sound device's clock, smoothed.
@@ -85,7 +86,8 @@ const (
 	baseBlockLen     = 16                     // … of 16 packets (2.56 s of 20 ms packets)
 	peakHold         = 2 * time.Second        // a new peak holds this long before decaying
 	peakDecayShift   = 7                      // then it loses 1/128 a packet (≈ 2.6 s time constant)
-	cutEvery         = time.Second            // drops in mid-speech at most this often
+	cutEvery         = time.Second            // drops in mid-speech at most this often …
+	farOver          = 4                      // … unless the delay is this many frames over target
 	maxDryFrames     = 3                      // concealed frames with nothing held before pausing
 	clockSlack       = 4                      // a now more than 4 frames off the smoothed clock re-anchors it
 	clockSmoothShift = 5                      // the smoothed clock moves 1/32 of the way to now per Pop
@@ -289,7 +291,7 @@ func (b *AdaptiveJitterBuffer) Pop(dst []byte, now time.Duration) (int, PopStatu
 			}
 			return 0, PopConceal
 		}
-		if !cut && b.stats.Delay > b.target+b.frame && (boundary || t-b.lastCut >= cutEvery) {
+		if !cut && b.stats.Delay > b.target+b.frame && (boundary || t-b.lastCut >= b.cutInterval()) {
 			b.lastCut = t
 			b.adjusted(&b.stats.Dropped)
 			b.take(i)
@@ -298,6 +300,17 @@ func (b *AdaptiveJitterBuffer) Pop(dst []byte, now time.Duration) (int, PopStatu
 		b.take(i)
 		return copy(dst, b.slots[i]), PopFrame
 	}
+}
+
+// cutInterval is how often a frame may be dropped mid-speech: once a
+// second when the delay is a little over target (drift, a target
+// decaying), every other frame when it is far over (after a stall that
+// left a backlog).
+func (b *AdaptiveJitterBuffer) cutInterval() time.Duration {
+	if b.stats.Delay > b.target+farOver*b.frame {
+		return 2 * b.frame
+	}
+	return cutEvery
 }
 
 // startDue reports whether the earliest packet held has waited its

@@ -209,6 +209,28 @@ func TestAdaptiveLatePacketGrowsTarget(t *testing.T) {
 	f.checkOrder()
 }
 
+// A 400 ms stall (20 packets held, then all at once, as a starved
+// receiver or a far end's hiccup gives): the delay the stall left is
+// cut back quickly, and the target decays after it.
+func TestAdaptiveRecoversFromStall(t *testing.T) {
+	f := newFarEnd(t, 10)
+	for k := 100; k < 120; k++ {
+		f.spike[k] = time.Duration(120-k) * 20 * time.Millisecond
+	}
+	f.run(4 * time.Second)
+	mid := f.b.JitterStats()
+	f.run(10 * time.Second)
+	st := f.b.JitterStats()
+	t.Logf("2 s after the stall %+v; 12 s after %+v", mid, st)
+	if mid.Delay > mid.Target+3*20*time.Millisecond {
+		t.Errorf("2 s after a stall the delay is %v, target %v: the backlog was not cut", mid.Delay, mid.Target)
+	}
+	if st.Target > 40*time.Millisecond || st.Delay > st.Target+40*time.Millisecond {
+		t.Errorf("12 s after a stall: target %v, delay %v", st.Target, st.Delay)
+	}
+	f.checkOrder()
+}
+
 func TestAdaptiveLossIsReportedLost(t *testing.T) {
 	f := newFarEnd(t, 5)
 	f.loss = 0.05

@@ -3,14 +3,17 @@
 // datagrams, reproducibly from a seed, with settings that change live.
 //
 // It is a mirror: it takes one address (say 127.0.0.77, any loopback
-// alias) and binds on it every port the peers use, and a datagram that
-// the peers' host (Target, say 127.0.0.1) sends from port Y to relay
-// port X goes on from relay port Y to Target port X. Each peer thus sees
-// the other at the relay's address with the other's real port, so the
-// only change to signalling is the address: a peer whose SDP names the
-// relay's address (the phone's SetMediaRelay) and sends to the relay at
-// the other's port puts both directions through it, without the relay
-// parsing SIP or SDP. RTCP (port + 1) is mirrored the same way.
+// alias) and stands in there for every port of the peers' host (Target,
+// say 127.0.0.1): at the same port number where it can bind it, else at a
+// port of its own (a peer such as baresip binds its RTP port on all
+// addresses, so that number is taken). A datagram that Target's port Y
+// sends to the relay's stand-in for Target's port X goes on to X, from the
+// relay's stand-in for Y. Each peer thus sees the other at the relay's
+// address, and the relay parses no SIP or SDP: one peer (the phone, with
+// SetMediaRelay) advertises the relay's address with its own port in its
+// SDP — Config.Ports pre-binds those stand-ins — and sends to Via(the
+// other's address). RTCP (port + 1) is mirrored the same way: stand-ins of
+// the relay's own come in even/odd pairs.
 //
 // Reproducible: each direction (towards the ports in SideA, or away) and
 // kind (RTP on even ports, RTCP on odd) draws from its own random source
@@ -63,9 +66,9 @@ func (s Settings) Check() error {
 type Config struct {
 	Addr   netip.Addr // the relay's address, e.g. 127.0.0.77
 	Target netip.Addr // the peers' address, e.g. 127.0.0.1
-	// Ports to bind on Addr before any traffic: every port a peer may send
-	// to (both peers' RTP and RTCP ranges). A datagram from a port not
-	// bound yet binds it then.
+	// Ports to stand in for at the same number from the start: the ports
+	// a peer advertises with the relay's address (the phone's RTP and RTCP
+	// range). Other ports get a stand-in when first used.
 	Ports []PortRange
 	SideA PortRange // the ports of one peer (the phone): names the direction for the seeds
 	Seed  uint64
@@ -93,8 +96,10 @@ type Relay struct {
 	settings atomic.Pointer[Settings]
 
 	mu     sync.Mutex
-	socks  map[int]*net.UDPConn
-	flows  [4]*flow // by direction and kind (flowIndex)
+	socks  map[int]*net.UDPConn // by relay port
+	stands map[int]int          // relay port → the Target port it stands for
+	via    map[int]int          // Target port → its stand-in on the relay
+	flows  [4]*flow             // by direction and kind (flowIndex)
 	queue  schedule
 	closed bool
 	wake   chan struct{}
@@ -130,7 +135,7 @@ func Start(cfg Config) (*Relay, error) {
 	if err := cfg.Settings.Check(); err != nil {
 		return nil, err
 	}
-	r := &Relay{cfg: cfg, socks: map[int]*net.UDPConn{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &Relay{cfg: cfg, socks: map[int]*net.UDPConn{}, stands: map[int]int{}, via: map[int]int{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	st := cfg.Settings
 	r.settings.Store(&st)
 	for i := range r.flows {
@@ -142,7 +147,10 @@ func Start(cfg Config) (*Relay, error) {
 			return nil, fmt.Errorf("impair: port range %d-%d: give 1-65535, low to high", pr.Lo, pr.Hi)
 		}
 		for p := pr.Lo; p <= pr.Hi; p++ {
-			if _, err := r.bind(p); err != nil {
+			r.mu.Lock()
+			_, err := r.bindLocked(p, p)
+			r.mu.Unlock()
+			if err != nil {
 				_ = r.Close()
 				return nil, err
 			}
@@ -204,24 +212,82 @@ func (r *Relay) Close() error {
 	return nil
 }
 
-// bind opens the relay's port p (once) and starts its reader.
-func (r *Relay) bind(p int) (*net.UDPConn, error) {
+// Via is where a peer sends to reach far (a port of Target): the relay's
+// stand-in for it. far itself if the relay cannot stand in for it.
+func (r *Relay) Via(far netip.AddrPort) netip.AddrPort {
+	p, err := r.standIn(int(far.Port()))
+	if err != nil {
+		r.errs.Add(1)
+		return far
+	}
+	return netip.AddrPortFrom(r.cfg.Addr, uint16(p)) //nolint:gosec // G115: a port we bound
+}
+
+// standIn returns the relay port standing in for Target's port y,
+// binding one (y itself if free here, else an even/odd pair of its own)
+// the first time.
+func (r *Relay) standIn(y int) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if c, ok := r.socks[p]; ok {
-		return c, nil
+	if p, ok := r.via[y]; ok {
+		return p, nil
 	}
+	if _, err := r.bindLocked(y, y); err == nil {
+		return y, nil
+	}
+	base := y &^ 1
+	for range 50 {
+		c, err := r.listen(0)
+		if err != nil {
+			return 0, err
+		}
+		e := c.LocalAddr().(*net.UDPAddr).Port //nolint:forcetypeassert // a UDP socket
+		_ = c.Close()                          // a probe for an even port with a free odd one
+		if e&1 != 0 || e+1 > 65535 {
+			continue
+		}
+		if _, err := r.bindLocked(e, base); err != nil {
+			continue
+		}
+		if _, ok := r.via[base+1]; !ok {
+			if _, err := r.bindLocked(e+1, base+1); err != nil {
+				r.unbindLocked(e)
+				continue
+			}
+		}
+		return r.via[y], nil
+	}
+	return 0, fmt.Errorf("impair: no free port pair on %v to stand in for port %d", r.cfg.Addr, y)
+}
+
+func (r *Relay) listen(p int) (*net.UDPConn, error) {
+	return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.cfg.Addr, uint16(p)))) //nolint:gosec // G115: p is 0-65535
+}
+
+// bindLocked opens relay port p as the stand-in for Target's port peer
+// and starts its reader.
+func (r *Relay) bindLocked(p, peer int) (*net.UDPConn, error) {
 	if r.closed {
 		return nil, net.ErrClosed
 	}
-	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.cfg.Addr, uint16(p)))) //nolint:gosec // G115: p is 1-65535
+	c, err := r.listen(p)
 	if err != nil {
 		return nil, fmt.Errorf("impair: binding %v port %d: %w", r.cfg.Addr, p, err)
 	}
-	r.socks[p] = c
+	r.socks[p], r.stands[p], r.via[peer] = c, peer, p
 	r.wg.Add(1)
-	go r.readLoop(c, p)
+	go r.readLoop(c, peer)
 	return c, nil
+}
+
+// unbindLocked undoes bindLocked (a pair that could not be completed).
+func (r *Relay) unbindLocked(p int) {
+	if c, ok := r.socks[p]; ok {
+		_ = c.Close() // its reader ends
+		delete(r.via, r.stands[p])
+		delete(r.socks, p)
+		delete(r.stands, p)
+	}
 }
 
 // flowIndex: 0 RTP towards A, 1 RTCP towards A, 2 RTP towards B, 3 RTCP towards B.
@@ -233,7 +299,9 @@ func (r *Relay) flowIndex(to int) int {
 	return i
 }
 
-func (r *Relay) readLoop(c *net.UDPConn, port int) {
+// readLoop passes what c (the stand-in for Target's port peer) receives
+// on to peer.
+func (r *Relay) readLoop(c *net.UDPConn, peer int) {
 	defer r.wg.Done()
 	buf := make([]byte, 1<<16)
 	for {
@@ -248,11 +316,12 @@ func (r *Relay) readLoop(c *net.UDPConn, port int) {
 			r.errs.Add(1) // not a peer: a mirror has nowhere to send it
 			continue
 		}
-		if _, err := r.bind(int(from.Port())); err != nil {
+		src, err := r.standIn(int(from.Port()))
+		if err != nil {
 			r.errs.Add(1)
 			continue
 		}
-		r.enqueue(int(from.Port()), port, append([]byte(nil), buf[:n]...))
+		r.enqueue(src, peer, append([]byte(nil), buf[:n]...))
 	}
 }
 

@@ -26,11 +26,20 @@ type got struct {
 	from netip.AddrPort
 }
 
+// newPeer binds an even port, as RTP does (the relay seeds RTP and RTCP
+// apart by port parity).
 func newPeer(t *testing.T) *peer {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
+	var c *net.UDPConn
+	for c == nil {
+		var err error
+		if c, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		if c.LocalAddr().(*net.UDPAddr).Port&1 != 0 {
+			c.Close()
+			c = nil
+		}
 	}
 	p := &peer{c: c, port: c.LocalAddr().(*net.UDPAddr).Port, got: make(chan got, 10000)}
 	go func() {
@@ -49,10 +58,9 @@ func newPeer(t *testing.T) *peer {
 	return p
 }
 
-// sendN sends datagrams numbered 0..n-1 to the relay's port to, paced.
-func (p *peer) sendN(t *testing.T, to, n int) {
+// sendN sends datagrams numbered 0..n-1 to dst, paced.
+func (p *peer) sendN(t *testing.T, dst netip.AddrPort, n int) {
 	t.Helper()
-	dst := netip.AddrPortFrom(relayIP, uint16(to))
 	buf := make([]byte, 20)
 	for i := range n {
 		binary.BigEndian.PutUint32(buf, uint32(i))
@@ -81,11 +89,19 @@ func (p *peer) collect(t *testing.T, want int, within time.Duration) []got {
 	return out
 }
 
-func startRelay(t *testing.T, a, b *peer, seed uint64, s Settings) *Relay {
+// toB is where A sends for B (the relay's stand-in for B); toA where B
+// sends for A (A's port on the relay: A advertises it).
+func toB(r *Relay, b *peer) netip.AddrPort {
+	return r.Via(netip.AddrPortFrom(peerIP, uint16(b.port)))
+}
+
+func toA(a *peer) netip.AddrPort { return netip.AddrPortFrom(relayIP, uint16(a.port)) }
+
+func startRelay(t *testing.T, a, _ *peer, seed uint64, s Settings) *Relay {
 	t.Helper()
 	r, err := Start(Config{
 		Addr: relayIP, Target: peerIP, Seed: seed, Settings: s,
-		Ports: []PortRange{{a.port, a.port}, {b.port, b.port}}, SideA: PortRange{a.port, a.port},
+		Ports: []PortRange{{a.port, a.port}}, SideA: PortRange{a.port, a.port},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,16 +133,16 @@ func waitSent(t *testing.T, r *Relay, toB bool, received uint64) Counts {
 
 func TestMirrorBothWays(t *testing.T) {
 	a, b := newPeer(t), newPeer(t)
-	startRelay(t, a, b, 1, Settings{})
-	a.sendN(t, b.port, 50)
+	r := startRelay(t, a, b, 1, Settings{})
+	a.sendN(t, toB(r, b), 50)
 	gotB := b.collect(t, 50, 5*time.Second)
-	b.sendN(t, a.port, 50)
+	b.sendN(t, toA(a), 50)
 	gotA := a.collect(t, 50, 5*time.Second)
 	for i := range 50 {
 		if gotB[i].n != uint32(i) || gotB[i].from != netip.AddrPortFrom(relayIP, uint16(a.port)) {
 			t.Fatalf("B's datagram %d: %+v; want %d from the relay at A's port %d", i, gotB[i], i, a.port)
 		}
-		if gotA[i].n != uint32(i) || gotA[i].from != netip.AddrPortFrom(relayIP, uint16(b.port)) {
+		if gotA[i].n != uint32(i) || gotA[i].from != toB(r, b) {
 			t.Fatalf("A's datagram %d: %+v; want %d from the relay at B's port %d", i, gotA[i], i, b.port)
 		}
 	}
@@ -138,7 +154,7 @@ func TestImpairmentsAreReproducible(t *testing.T) {
 	run := func() ([]uint32, Counts) {
 		a, b := newPeer(t), newPeer(t)
 		r := startRelay(t, a, b, 42, s)
-		a.sendN(t, b.port, 400)
+		a.sendN(t, toB(r, b), 400)
 		c := waitSent(t, r, true, 400)
 		gs := b.collect(t, int(c.Sent), 5*time.Second)
 		var ns []uint32
@@ -166,7 +182,7 @@ func TestImpairmentsAreReproducible(t *testing.T) {
 func TestReorderSwapsNeighbours(t *testing.T) {
 	a, b := newPeer(t), newPeer(t)
 	r := startRelay(t, a, b, 7, Settings{Reorder: 0.2})
-	a.sendN(t, b.port, 200)
+	a.sendN(t, toB(r, b), 200)
 	c := waitSent(t, r, true, 200)
 	gs := b.collect(t, 200, 5*time.Second)
 	swapped := 0
@@ -186,7 +202,7 @@ func TestSettingsChangeLive(t *testing.T) {
 	if err := r.Set(Settings{Loss: 1}); err != nil {
 		t.Fatal(err)
 	}
-	a.sendN(t, b.port, 20)
+	a.sendN(t, toB(r, b), 20)
 	if c := waitSent(t, r, true, 20); c.Dropped != 20 {
 		t.Errorf("with loss 1: %+v", c)
 	}
@@ -196,8 +212,45 @@ func TestSettingsChangeLive(t *testing.T) {
 	if err := r.Set(Settings{}); err != nil {
 		t.Fatal(err)
 	}
-	a.sendN(t, b.port, 20)
+	a.sendN(t, toB(r, b), 20)
 	b.collect(t, 20, 5*time.Second)
+}
+
+// A peer bound to the wildcard address holds its port number on the
+// relay's address too: the relay stands in for it at a pair of its own.
+func TestStandInForWildcardPeer(t *testing.T) {
+	a := newPeer(t)
+	c, err := net.ListenUDP("udp", &net.UDPAddr{Port: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &peer{c: c, port: c.LocalAddr().(*net.UDPAddr).Port, got: make(chan got, 100)}
+	go func() {
+		buf := make([]byte, 100)
+		for {
+			n, from, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if n >= 4 {
+				b.got <- got{binary.BigEndian.Uint32(buf), netip.AddrPortFrom(from.Addr().Unmap(), from.Port())}
+			}
+		}
+	}()
+	t.Cleanup(func() { c.Close() })
+	r := startRelay(t, a, b, 1, Settings{})
+	via := toB(r, b)
+	if via.Addr() != relayIP || int(via.Port()) == b.port || int(via.Port())&1 != b.port&1 {
+		t.Fatalf("Via(B) = %v; want a port of the relay's own, of B's parity (%d)", via, b.port)
+	}
+	a.sendN(t, via, 5)
+	if g := b.collect(t, 5, 5*time.Second); g[4].from != toA(a) {
+		t.Errorf("B got %+v from %v; want from %v", g[4], g[4].from, toA(a))
+	}
+	b.sendN(t, toA(a), 5)
+	if g := a.collect(t, 5, 5*time.Second); g[4].from != via {
+		t.Errorf("A got %+v from %v; want from %v", g[4], g[4].from, via)
+	}
 }
 
 func TestConfigErrors(t *testing.T) {
