@@ -186,11 +186,15 @@ func callRows(c, other *Call, cols int, now time.Time) (what, status, third stri
 	return what, status, third
 }
 
+// noBrackets is built once: a Replacer builds a 6 KB table on first use,
+// and the display is rendered every second of a call.
+var noBrackets = strings.NewReplacer("(", "", ")", "")
+
 // noteForms are a phone's note (or the digits) and its shorter forms: the
 // code's brackets dropped, then "Transfer" as "Xfer": "Transfer failed
 // (486)" → "Transfer failed 486" → "Xfer failed 486".
 func noteForms(s string) []string {
-	bare := strings.NewReplacer("(", "", ")", "").Replace(s)
+	bare := noBrackets.Replace(s)
 	return []string{s, bare, strings.Replace(bare, "Transfer", "Xfer", 1)}
 }
 
