@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"runtime/metrics"
 	"time"
 
@@ -36,6 +37,13 @@ var debugSamples = []string{
 }
 
 func readDebugMedia() DebugMedia {
+	// runtime/metrics counts a size class's whole span as allocated when a
+	// P takes it, so between readings the counters jump by up to a span
+	// per size class. ReadMemStats (a short stop-the-world) hands every
+	// P's spans back first, which makes the counters exact: a per-frame
+	// figure over a few thousand frames needs that.
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	s := make([]metrics.Sample, len(debugSamples))
 	for i, n := range debugSamples {
 		s[i].Name = n

@@ -221,7 +221,7 @@ func (p *phoneProc) sample() (sample, error) {
 // refuses gives a skipped result and no error.
 func benchPhone(ctx context.Context, o options, dir, registrar, codec string, log io.Writer) (result, error) {
 	r := result{Who: "phone", Codec: codec}
-	p, err := startPhone(o.firmware, filepath.Join(dir, "phone-"+strings.ToLower(codec)), registrar, codec)
+	p, err := startPhone(o.firmware, filepath.Join(dir, "phone-"+strings.ToLower(codec)), registrar, codec, o.pprofDir != "")
 	if err != nil {
 		if strings.Contains(err.Error(), "audio.codecs") {
 			r.Skipped = "the firmware does not take " + codec + ": " + refusal(err.Error())
@@ -325,14 +325,14 @@ func profileCall(ctx context.Context, o options, p *phoneProc, codec string, log
 	if err := p.call(farEndUser, codec); err != nil {
 		return err
 	}
-	if err := p.profile(ctx, "allocs", base+".allocs-before.pprof"); err != nil {
+	if err := p.profile(ctx, "heap?gc=1", base+".allocs-before.pprof"); err != nil {
 		return err
 	}
 	secs := int(o.profile.Seconds())
 	if err := p.profile(ctx, fmt.Sprintf("profile?seconds=%d", secs), base+".cpu.pprof"); err != nil {
 		return err
 	}
-	if err := p.profile(ctx, "allocs", base+".allocs-after.pprof"); err != nil {
+	if err := p.profile(ctx, "heap?gc=1", base+".allocs-after.pprof"); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "bench: %s: profiles in %s.{cpu,allocs-before,allocs-after}.pprof; e.g. go tool pprof -sample_index=alloc_space -base %s.allocs-before.pprof %s %s.allocs-after.pprof\n",

@@ -54,7 +54,12 @@ type phoneState struct {
 
 // startPhone writes the phone's config into dir and starts the firmware,
 // returning once it is registered or with an error that carries its log.
-func startPhone(firmware, dir, registrar, codec string) (*phoneProc, error) {
+//
+// With sampleAllocs the heap profile samples every 4 KiB instead of every
+// 512 KiB (GODEBUG=memprofilerate, from the start: a rate set later takes
+// effect only after each P's next default-rate sample), so the few bytes a
+// frame a call might allocate show in pprof's allocs.
+func startPhone(firmware, dir, registrar, codec string, sampleAllocs bool) (*phoneProc, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
@@ -83,6 +88,9 @@ func startPhone(firmware, dir, registrar, codec string) (*phoneProc, error) {
 	}
 	p.cmd = exec.Command(firmware, "-config", cfgPath, "-debug", strings.TrimPrefix(p.debug, "http://")) //nolint:gosec // G204: the firmware binary we were asked to measure
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if sampleAllocs {
+		p.cmd.Env = append(os.Environ(), "GODEBUG=memprofilerate=4096")
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		_ = logf.Close() // the start error is the one to report
