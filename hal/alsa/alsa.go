@@ -208,7 +208,7 @@ func (a *Audio) openDevice(route string, capture bool, rate, frameSamples int) (
 		d.clock.advance(p.prefillFrames()) // the prefill is queued
 	}
 	a.log.Info("alsa: opened", "stream", streamName(capture), "route", route, "device", name,
-		"rate", p.rate(), "codec_rate", rate, "channels", p.channels(), "period", p.periodFrames(), "buffer", p.bufferFrames(), "target", p.targetFrames(),
+		"rate", p.rate(), "codec_rate", rate, "channels", p.channels(), "period", p.periodFrames(), "buffer", p.bufferFrames(), "target", d.params.Target,
 		"paced_by", map[bool]string{true: "card", false: "wall clock (no card)"}[p.hasCard()])
 	a.mu.Lock()
 	a.open[d] = true
