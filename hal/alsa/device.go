@@ -213,6 +213,11 @@ func (d *device) close() {
 	d.statsMu.Unlock()
 	d.mu.Unlock()
 	d.a.forget(d, d.final)
+	if s := d.final; s.Xruns+s.Suspends > 0 {
+		d.a.log.Warn("alsa: the device had xruns (recovered); a longer period_ms or more periods may help",
+			"stream", streamName(d.capture), "device", d.params.Device, "route", d.params.Route,
+			"xruns", s.Xruns, "suspends", s.Suspends, "recoveries", s.Recoveries, "frames", s.Frames)
+	}
 }
 
 // downmix averages interleaved frames of ch channels into mono.
