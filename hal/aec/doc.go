@@ -23,8 +23,9 @@
 // capture buffer and the room. The ring between them (ring.go) keeps the
 // pairing fixed across the goroutines' jitter: a capture with no reference
 // waiting is cancelled against silence and the late reference dropped
-// (Stats.Underruns); reference beyond the ring, or kept waiting past a
-// second, is dropped (Stats.Dropped), moving the pairing once.
+// (Stats.Underruns), unless it keeps coming late; reference beyond the
+// ring, or kept waiting past a second, is dropped (Stats.Dropped). A move
+// of the pairing restarts the filter.
 //
 // This package uses cgo and needs libspeexdsp (Debian: libspeexdsp-dev,
 // in the Makefile's APT_PKGS). A build without cgo has only Wrap, which

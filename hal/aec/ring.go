@@ -9,7 +9,11 @@ package aec
 //   - A capture that finds no reference (the playback is late this once)
 //     gets silence, and the samples that come late for it are dropped when
 //     they arrive (debt), so later captures pair as before. That block's
-//     echo is not cancelled: the margin below makes it rare.
+//     echo is not cancelled: the margin below makes it rare. After
+//     lateForGood underruns without a calm window between them the
+//     reference is taken to be late for good (clocks drifting apart, or a
+//     playback that fell behind), and the pairing moves to older reference
+//     instead.
 //   - Reference that piles up beyond the ring (the capture stalled) drops
 //     the oldest.
 //   - Reference that keeps waiting (more than keep blocks left after every
@@ -34,6 +38,7 @@ type refRing struct {
 	taken    int // takes in this window
 	minDepth int // least samples held after a take in this window
 	started  bool
+	late     int  // underruns since the last window without one
 	moved    bool // the pairing moved since the Canceller last looked
 
 	underruns, dropped int64 // blocks
@@ -41,6 +46,10 @@ type refRing struct {
 
 // keepBlocks is the margin a trim leaves (see refRing).
 const keepBlocks = 2
+
+// lateForGood is how many underruns, with no calm window between them,
+// mean the reference will not catch up: the ring then stops dropping it.
+const lateForGood = 4
 
 func newRefRing(size, block, window int) *refRing {
 	r := &refRing{buf: make([]int16, size), block: block, window: window, first: max(2, window/10)}
@@ -51,7 +60,7 @@ func newRefRing(size, block, window int) *refRing {
 // reset empties the ring and forgets the debt.
 func (r *refRing) reset() {
 	r.head, r.n, r.debt, r.taken, r.minDepth = 0, 0, 0, 0, len(r.buf)
-	r.started, r.moved = false, false
+	r.started, r.moved, r.late = false, false, 0
 }
 
 // put appends frame, just played.
@@ -89,11 +98,17 @@ func (r *refRing) take(dst []int16) bool {
 	if r.n < r.block {
 		clear(dst)
 		r.underruns++
+		r.taken, r.minDepth = 0, len(r.buf)
+		if r.late++; r.late > lateForGood {
+			// Late for good (clocks drifting, or the playback fell behind
+			// for good): pair with older reference from now on.
+			r.debt, r.late, r.moved = 0, 0, true
+			return false
+		}
 		if r.debt += r.block - r.n; r.debt > len(r.buf) { // a playback that stopped is not owed forever
 			r.debt, r.moved = len(r.buf), true
 		}
 		r.head, r.n = 0, 0
-		r.taken, r.minDepth = 0, len(r.buf)
 		return false
 	}
 	k := copy(dst, r.buf[r.head:])
@@ -105,7 +120,8 @@ func (r *refRing) take(dst []int16) bool {
 	if !r.started {
 		window = r.first
 	}
-	if r.taken++; r.taken >= window {
+	if r.taken++; r.taken >= window { // a window without an underrun
+		r.late = 0
 		if excess := (r.minDepth - keepBlocks*r.block) / r.block * r.block; excess > 0 {
 			r.drop(excess)
 		}

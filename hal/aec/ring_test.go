@@ -45,7 +45,7 @@ func TestRingLatePlayback(t *testing.T) {
 }
 
 // A stalled capture drops the oldest reference; a stopped playback is
-// not owed more than the ring holds.
+// not owed forever, and its return moves the pairing.
 func TestRingOverflowAndDebtCap(t *testing.T) {
 	r := newRefRing(30, 10, 1000)
 	dst := make([]int16, 10)
@@ -60,15 +60,16 @@ func TestRingOverflowAndDebtCap(t *testing.T) {
 		t.Errorf("after a put larger than the ring: took %v, want 70-79", dst)
 	}
 	r.reset()
-	for range 10 {
+	r.moved = false
+	for range 10 { // the playback stopped
 		r.take(dst)
 	}
-	if r.debt != 30 || !r.moved {
-		t.Errorf("debt after 10 takes of a stopped playback: %d (moved %v), want the ring's 30, moved", r.debt, r.moved)
+	if r.debt > 30 || !r.moved {
+		t.Errorf("after 10 takes of a stopped playback: debt %d, moved %v; want at most the ring's 30 owed, moved", r.debt, r.moved)
 	}
 	r.put(seq(0, 40))
-	if !r.take(dst) || !slices.Equal(dst, seq(30, 10)) {
-		t.Errorf("playback resumed: took %v, want 30-39", dst)
+	if !r.take(dst) || !slices.Equal(dst, seq(10, 10)) {
+		t.Errorf("playback resumed with 40 samples: took %v, want 10-19 (the ring's newest 30, oldest first)", dst)
 	}
 }
 
@@ -107,5 +108,35 @@ func TestRingTrims(t *testing.T) {
 	}
 	if r.dropped != 1 || r.moved || r.underruns != 0 {
 		t.Errorf("in step: dropped %d, moved %v, underruns %d; want nothing more", r.dropped, r.moved, r.underruns)
+	}
+}
+
+// A playback late for every capture (its clock behind, or fallen behind
+// for good) is not dropped forever: after lateForGood underruns in a row
+// the pairing moves to older reference, and the captures get it.
+func TestRingLateForGood(t *testing.T) {
+	r := newRefRing(40, 10, 1000)
+	dst := make([]int16, 10)
+	next := 0
+	put := func() { r.put(seq(next, 10)); next += 10 }
+	put()
+	r.take(dst)
+	for i := range lateForGood + 1 { // each capture now runs before its reference is written
+		if r.take(dst) {
+			t.Fatalf("take %d before its reference: ok", i)
+		}
+		put()
+	}
+	if !r.moved || r.debt != 0 {
+		t.Fatalf("after %d underruns in a row: moved %v, debt %d; want moved, no debt", lateForGood+1, r.moved, r.debt)
+	}
+	for range 3 {
+		if !r.take(dst) {
+			t.Fatalf("after the move, a capture still found no reference")
+		}
+		put()
+	}
+	if want := seq(next-20, 10); !slices.Equal(dst, want) {
+		t.Errorf("after the move took %v, want %v (one block older than written last)", dst, want)
 	}
 }
