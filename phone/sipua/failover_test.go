@@ -348,3 +348,42 @@ func parseVia(s string, v *sip.ViaHeader) error {
 	*v = *h
 	return nil
 }
+
+// A keepalive that failed on a target the phone has since left (sent
+// before a move) does not move it again; one that failed on the target in
+// use does.
+func TestStaleKeepaliveKickIgnored(t *testing.T) {
+	primary, secondary := newFakeRegistrar(t), newFakeRegistrar(t)
+	u := failoverUA(t, primary, secondary)
+	var failed atomic.Int32
+	reg := u.Register(func(_, cur RegStatus) {
+		if cur.State == RegFailed {
+			failed.Add(1)
+		}
+	})
+	t.Cleanup(func() { _ = reg.Stop(context.Background()) })
+	waitFor(t, "registered on the primary", 5*time.Second, func() bool { return reg.Status().State == Registered })
+
+	before := primary.regs.Load()
+	stale := secondary.addr
+	u.pingFailed.Store(&stale)
+	reg.Kick("keepalive OPTIONS unanswered")
+	waitFor(t, "the REGISTER after the kick", 5*time.Second, func() bool { return primary.regs.Load() > before })
+	if n := failed.Load(); n != 0 || u.proxy() != primary.addr {
+		t.Fatalf("a stale keepalive failure counted: %d failures, requests go to %s", n, u.proxy())
+	}
+
+	primary.up.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := u.Ping(ctx); err == nil {
+		t.Fatal("a dead primary answered the keepalive")
+	}
+	reg.Kick("keepalive OPTIONS unanswered")
+	waitFor(t, "registered on the secondary", 5*time.Second, func() bool {
+		return u.proxy() == secondary.addr && secondary.regs.Load() > 0 && reg.Status().State == Registered
+	})
+	if failed.Load() == 0 {
+		t.Fatal("the loss was not reported")
+	}
+}

@@ -35,6 +35,9 @@ type RegStatus struct {
 	Reason  string        // reason phrase or network error
 	Expires int           // seconds granted by the registrar
 	Retry   time.Duration // when failed: wait before the next attempt
+	// CertRefused: the registrar's TLS certificate was refused (wrong CA
+	// or name, ErrCertificate); nothing was sent to it.
+	CertRefused bool
 }
 
 // Backoff bounds for failed registrations.
@@ -62,8 +65,9 @@ type Registration struct {
 // kick is a request to register again now; lost means the target in use
 // stopped answering, so the next one is tried (failover.go).
 type kick struct {
-	why  string
-	lost bool
+	why    string
+	lost   bool
+	target string // the target whose keepalive failed ("": the one in use)
 }
 
 // Register starts keeping the account registered. onChange is called on
@@ -194,8 +198,7 @@ func (r *Registration) loop(ctx context.Context) {
 			t.Stop()
 		case k := <-r.kick:
 			t.Stop()
-			if r.Status().State == Registered {
-				r.kicked(k, dest)
+			if r.Status().State == Registered && r.kicked(k, dest) {
 				failing = true
 			}
 		case <-r.move: // failing back: the next REGISTER goes to the primary
@@ -236,7 +239,7 @@ func (r *Registration) target(ctx context.Context) (string, error) {
 // next one: none when another target is left to try (no answer from this
 // one), else the back-off (backedOff).
 func (r *Registration) failed(dest string, res *sip.Response, err error, backoff time.Duration) (wait time.Duration, backedOff bool) {
-	st := RegStatus{State: RegFailed, Reason: err.Error()}
+	st := RegStatus{State: RegFailed, Reason: err.Error(), CertRefused: errors.Is(err, ErrCertificate)}
 	next, moved := target{}, false
 	if res == nil { // no answer: the server's problem, not the account's
 		next, moved = r.ua.fo.failed(dest)
@@ -268,8 +271,14 @@ func (r *Registration) unbind(ctx context.Context, target string) {
 
 // kicked reports a loss found outside the loop (a keepalive); a lost
 // target is left for the next one.
-func (r *Registration) kicked(k kick, dest string) {
+// A keepalive that failed on another target than dest (it was sent
+// before a move) is stale and ignored: false.
+func (r *Registration) kicked(k kick, dest string) bool {
 	why := k.why
+	if k.lost && k.target != "" && k.target != dest {
+		r.ua.log.Debug("a keepalive failure on a registrar no longer in use is ignored", "failed", k.target, "in_use", dest)
+		return false
+	}
 	if k.lost {
 		if next, moved := r.ua.fo.failed(dest); moved {
 			r.ua.log.Warn("the registrar stopped answering: failing over", "from", dest, "to", next.addr)
@@ -277,6 +286,7 @@ func (r *Registration) kicked(k kick, dest string) {
 		}
 	}
 	r.set(RegStatus{State: RegFailed, Reason: why})
+	return true
 }
 
 // attempt sends one REGISTER. With probe, OPTIONS pings run beside it and
@@ -333,7 +343,13 @@ func (u *UA) probe(ctx context.Context, every time.Duration) <-chan struct{} {
 // Kick tells the registration that the registrar stopped answering (a
 // keepalive went unanswered): it reports the loss and registers again now.
 // With failover targets, the next one is tried.
-func (r *Registration) Kick(reason string) { r.kickWith(kick{why: reason, lost: true}) }
+func (r *Registration) Kick(reason string) {
+	k := kick{why: reason, lost: true}
+	if p := r.ua.pingFailed.Load(); p != nil {
+		k.target = *p
+	}
+	r.kickWith(k)
+}
 
 // Retry registers again now, without waiting out the back-off (the
 // credentials changed), on the same target.
@@ -427,7 +443,8 @@ func (u *UA) learnPublic(res *sip.Response) {
 		port = strconv.Itoa(via.Port)
 	}
 	pub := net.JoinHostPort(host, port)
-	if old := u.public.Swap(&pub); (old == nil || *old != pub) && pub != net.JoinHostPort(u.host, strconv.Itoa(u.port)) {
+	natted := host != u.host || u.cfg.Transport == "udp" && port != strconv.Itoa(u.port) // TCP leaves from an ephemeral port
+	if old := u.public.Swap(&pub); (old == nil || *old != pub) && natted {
 		u.log.Info("the registrar sees the phone at another address (NAT)", "public", pub, "local", net.JoinHostPort(u.host, strconv.Itoa(u.port)))
 	}
 }
@@ -443,6 +460,9 @@ func (u *UA) PublicAddr() string {
 
 // noAnswer words a transaction failure for a person.
 func noAnswer(err error) error {
+	if cerr := certificateError(err); cerr != nil {
+		return cerr
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sip.ErrTransactionTimeout) {
 		return fmt.Errorf("%w: the registrar did not answer (check account.registrar and the network)", ErrTimeout)
 	}
@@ -479,7 +499,14 @@ func jitter(d time.Duration) time.Duration {
 
 // Ping sends OPTIONS to the registrar (outside any dialog): any answer
 // means it is there. The keepalive of connection supervision.
-func (u *UA) Ping(ctx context.Context) error { return u.pingTo(ctx, u.proxy()) }
+func (u *UA) Ping(ctx context.Context) error {
+	dest := u.proxy()
+	err := u.pingTo(ctx, dest)
+	if err != nil {
+		u.pingFailed.Store(&dest) // for Kick: which target stopped answering
+	}
+	return err
+}
 
 // pingTo sends OPTIONS to one target (failover.go probes the primary).
 func (u *UA) pingTo(ctx context.Context, dest string) error {

@@ -61,6 +61,10 @@ type Config struct {
 	TrustedPeers []string
 	// AcceptDirect accepts out-of-dialog requests from anyone (labs).
 	AcceptDirect bool
+	// CAFile (PEM) verifies the registrar's certificate over transport
+	// tls; empty: the system's roots. TLSServerName is the name it must
+	// carry; empty: the registrar's host.
+	CAFile, TLSServerName string
 	// RetryMin and RetryMax bound a failed registration's exponential
 	// back-off (0: the package's RetryMin, RetryMax).
 	RetryMin, RetryMax time.Duration
@@ -94,7 +98,9 @@ type UA struct {
 	fo    *failover // the registrar targets and the one in use (failover.go)
 	// public is our ip:port as the registrar saw it (RFC 3581 received/rport).
 	public atomic.Pointer[string]
-	ready  chan struct{} // closed when New is done: handlers wait for it
+	// pingFailed is the target the last failed Ping went to (Kick).
+	pingFailed atomic.Pointer[string]
+	ready      chan struct{} // closed when New is done: handlers wait for it
 
 	pwMu sync.Mutex
 	pw   string // the digest password; SetPassword changes it (a provisioned reset)
@@ -129,8 +135,12 @@ func New(cfg Config) (*UA, error) {
 	if cfg.Transport == "" {
 		cfg.Transport = "udp"
 	}
-	if cfg.Transport != "udp" && cfg.Transport != "tcp" {
-		return nil, fmt.Errorf("sip transport %q is not supported: use udp or tcp", cfg.Transport)
+	if cfg.Transport != "udp" && cfg.Transport != "tcp" && cfg.Transport != "tls" {
+		return nil, fmt.Errorf("sip transport %q is not supported: use udp, tcp or tls", cfg.Transport)
+	}
+	tlsConf, err := clientTLS(cfg)
+	if err != nil {
+		return nil, err
 	}
 	cfg.DisplayName = cleanDisplayName(cfg.DisplayName)
 	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}, pw: cfg.Password, ready: make(chan struct{})}
@@ -155,7 +165,7 @@ func New(cfg Config) (*UA, error) {
 	}
 	u.guard.targets = u.fo.trustedAddr
 	quiet := newQuietLogger(cfg.Logger, 20, time.Second)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain),
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain), sipgo.WithUserAgenTLSConfig(tlsConf),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), sip.WithTransportLayerReadFilter(u.guard.readFilter)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet)))
 	if err != nil {
@@ -205,6 +215,20 @@ func New(cfg Config) (*UA, error) {
 		u.listener = ln
 		localAddr = ln.Addr().String()
 		go func() { _ = u.srv.ServeTCP(ln) }()
+	case "tls":
+		// SIP over TLS runs on the connection the phone opens to the
+		// registrar, which reaches the phone back over it (RFC 5626
+		// §3.5.2, RFC 5923): the phone has no certificate to serve TLS
+		// with. The port is held, so the Contact's port stays ours, and
+		// anything connecting to it is hung up on.
+		ln, err := net.Listen("tcp4", cfg.Listen)
+		if err != nil {
+			_ = ua.Close() // the setup error is the one to report
+			return nil, fmt.Errorf("cannot open the SIP port %s: %w (is another program using it? change account.listen)", cfg.Listen, err)
+		}
+		u.listener = ln
+		localAddr = ln.Addr().String()
+		go refuseInbound(ln)
 	}
 	if cfg.Transport == "udp" {
 		// ServeUDP puts the socket into sipgo's pool from its goroutine; a
@@ -241,9 +265,9 @@ func New(cfg Config) (*UA, error) {
 	u.contact = sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: cfg.User, Host: u.host, Port: u.port},
 	}
-	if cfg.Transport == "tcp" {
+	if cfg.Transport == "tcp" || cfg.Transport == "tls" {
 		u.contact.Address.UriParams = sip.NewParams()
-		u.contact.Address.UriParams.Add("transport", "tcp")
+		u.contact.Address.UriParams.Add("transport", cfg.Transport)
 	}
 	u.dlgCli = sipgo.NewDialogClientCache(u.cli, u.contact)
 	u.dlgSrv = sipgo.NewDialogServerCache(u.cli, u.contact)
