@@ -15,7 +15,8 @@ import (
 //	playout: popped from the buffer  → Sink.Write of its samples returned
 //
 // The jitter buffer's own hold time comes between receive and playout and
-// is reported apart (Latency.JitterBuffer): it is chosen, not added work.
+// is reported apart (Latency.JitterBuffer, from its JitterStats): it is
+// chosen for the network's jitter, not added work.
 // playout includes waiting for room in the sound device, which clocks the
 // loop; the device's own buffer after Write is not seen here.
 
@@ -144,35 +145,40 @@ type Latency struct {
 	// BufferToPlayout: popped → Sink.Write returned (decode, then wait for
 	// room in the device: about one frame when the device clocks the loop).
 	BufferToPlayout LatencySummary `json:"bufferToPlayout"`
-	// JitterBuffer is the buffer's target hold time: its Delay() if it
-	// reports one, else the fixed buffer's depth in frames.
+	// JitterBuffer is the buffer's playout delay of the last frame and
+	// JitterTarget the delay it aims for (JitterStats); the fixed buffer
+	// reports its depth for both.
 	JitterBuffer time.Duration `json:"jitterBufferNs"`
+	JitterTarget time.Duration `json:"jitterTargetNs"`
 	// Ptime is the stream's frame duration.
 	Ptime time.Duration `json:"ptimeNs"`
 }
 
 // Latency returns the delay measured so far.
 func (s *Stream) Latency() Latency {
-	return Latency{
+	l := Latency{
 		CaptureToWire:   s.lat.send.summary(),
 		ArrivalToBuffer: s.lat.receive.summary(),
 		BufferToPlayout: s.lat.playout.summary(),
-		JitterBuffer:    s.bufferHold(),
 		Ptime:           s.ptime,
 	}
+	l.JitterBuffer, l.JitterTarget = s.bufferHold()
+	return l
 }
 
-// bufferHold asks the jitter buffer for its hold time.
-func (s *Stream) bufferHold() time.Duration {
+// bufferHold asks the jitter buffer for its delay and target.
+func (s *Stream) bufferHold() (delay, target time.Duration) {
 	s.jbMu.Lock()
 	defer s.jbMu.Unlock()
 	switch jb := s.jb.(type) {
-	case interface{ Delay() time.Duration }:
-		return jb.Delay()
+	case JitterStatser:
+		st := jb.JitterStats()
+		return st.Delay, st.Target
 	case *FixedJitterBuffer:
-		return time.Duration(jb.depth) * s.ptime
+		d := time.Duration(jb.depth) * s.ptime
+		return d, d
 	}
-	return 0
+	return 0, 0
 }
 
 // live is the set of started, unclosed streams, for LiveLatency: a debug

@@ -137,6 +137,19 @@ func quietCall(t *testing.T) (sinks [2]*quietSink, streams [2]*Stream) {
 	return sinks, streams
 }
 
+func TestFixedJitterBufferHold(t *testing.T) {
+	conn, peer := udpConn(t), udpConn(t)
+	s, err := NewStream(StreamConfig{Conn: conn, Remote: peer.LocalAddr().(*net.UDPAddr), Codec: NewPCMU(),
+		JitterBuffer: NewFixedJitterBuffer(3, 32, 1500)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); peer.Close() })
+	if l := s.Latency(); l.JitterBuffer != 60*time.Millisecond || l.JitterTarget != 60*time.Millisecond {
+		t.Errorf("a fixed buffer of 3 frames of 20 ms holds %v (target %v), want 60ms", l.JitterBuffer, l.JitterTarget)
+	}
+}
+
 func TestStreamMeasuresLatency(t *testing.T) {
 	sinks, streams := quietCall(t)
 	waitFor(t, "audio played at both ends", func() bool { return sinks[0].heard.Load() > 10 && sinks[1].heard.Load() > 10 })
@@ -153,8 +166,8 @@ func TestStreamMeasuresLatency(t *testing.T) {
 				t.Errorf("stream %d: %s percentiles out of order: %+v", i, st.name, st.sum)
 			}
 		}
-		if l.JitterBuffer < 20*time.Millisecond || l.JitterBuffer > defaultMaxDelay || l.Ptime != 20*time.Millisecond {
-			t.Errorf("stream %d: jitter buffer %v ptime %v, want the adaptive buffer's target (20ms-%v) and 20ms", i, l.JitterBuffer, l.Ptime, defaultMaxDelay)
+		if l.JitterTarget < 20*time.Millisecond || l.JitterTarget > defaultMaxDelay || l.Ptime != 20*time.Millisecond {
+			t.Errorf("stream %d: jitter buffer target %v ptime %v, want the adaptive buffer's (20ms-%v) and 20ms", i, l.JitterTarget, l.Ptime, defaultMaxDelay)
 		}
 	}
 	if n := len(LiveLatency()); n < 2 {
