@@ -108,15 +108,17 @@ static int dp_open(dp_dev *d, const char *name, int capture, unsigned int rate, 
 	snd_pcm_hw_params_get_buffer_size(hw, &d->buffer);
 
 	// Playback keeps at most a frame and a period queued after each write
-	// (the target: its added delay), whatever the buffer; it starts on a
-	// prefill of silence, the target less the frame about to come, and a
-	// writer waits until the queue is down to the prefill (avail_min).
+	// (the target: its added delay), whatever the buffer. A prefill of
+	// silence, the target less a frame, is queued first; the stream starts
+	// when the first frame joins it (start threshold: the target), so no
+	// underrun waits between opening and the first Write. A writer waits
+	// until the queue is down to the prefill (avail_min).
 	d->target = d->frame + d->period < d->buffer ? d->frame + d->period : d->buffer;
 	d->prefill = d->target > d->frame ? d->target - d->frame : 1;
 	snd_pcm_sw_params_alloca(&sw);
 	if ((err = snd_pcm_sw_params_current(d->pcm, sw)) < 0) return dp_fail(d, DP_SW, err);
 	if ((err = snd_pcm_sw_params_set_avail_min(d->pcm, sw, capture ? d->period : d->buffer - d->prefill)) < 0) return dp_fail(d, DP_SW, err);
-	if ((err = snd_pcm_sw_params_set_start_threshold(d->pcm, sw, capture ? 1 : d->prefill)) < 0) return dp_fail(d, DP_SW, err);
+	if ((err = snd_pcm_sw_params_set_start_threshold(d->pcm, sw, capture ? 1 : d->target)) < 0) return dp_fail(d, DP_SW, err);
 	if ((err = snd_pcm_sw_params(d->pcm, sw)) < 0) return dp_fail(d, DP_SW, err);
 	if ((err = snd_pcm_prepare(d->pcm)) < 0) return dp_fail(d, DP_PREPARE, err);
 
@@ -139,8 +141,9 @@ static int dp_wait(dp_dev *d, int max_ms) {
 }
 
 // dp_recover brings the PCM back after an error of a transfer: an xrun
-// (-EPIPE) or a suspend (-ESTRPIPE) is counted and recovered; playback is
-// refilled with silence to its start threshold, capture restarted.
+// (-EPIPE) or a suspend (-ESTRPIPE) is counted and recovered; capture is
+// restarted, playback gets its prefill again (dp_prefill, by the caller)
+// and starts with the next frame.
 static int dp_recover(dp_dev *d, int err) {
 	if (err == -EPIPE) dp_count(&d->xruns);
 	if (err == -ESTRPIPE) dp_count(&d->suspends);
@@ -167,7 +170,8 @@ static int dp_prefill(dp_dev *d) {
 }
 
 // dp_room is how many frames playback may write now without its queue
-// passing the target: 0 means wait. A stream not running yet takes all.
+// passing the target (at most a frame), or -EAGAIN: wait. A stream not
+// running yet (prefilled, waiting for its first frame) takes a frame.
 static snd_pcm_sframes_t dp_room(dp_dev *d, snd_pcm_uframes_t want) {
 	if (want > d->frame) want = d->frame;
 	if (snd_pcm_state(d->pcm) != SND_PCM_STATE_RUNNING) return want;
