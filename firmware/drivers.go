@@ -2,7 +2,8 @@ package main
 
 // The drivers this firmware ships, registered with boards so that a board
 // profile (boards/*.yaml) can name them: the simulated board's parts here,
-// and the periph.io drivers for real boards (boards/periphparts).
+// the periph.io drivers for real boards (boards/periphparts), and ALSA
+// sound in cgo builds (drivers_alsa.go).
 
 import (
 	"fmt"
