@@ -206,6 +206,7 @@ func (p *Phone) startUA() (*sipua.UA, error) {
 		Listen: a.Listen, Expires: a.Expires, Logger: p.log.With("part", "sip"),
 		TrustedPeers: a.TrustedPeers, AcceptDirect: a.AcceptDirect,
 		RetryMin: a.RetryMin, RetryMax: a.RetryMax, Probe: a.Probe,
+		CAFile: a.CAFile, TLSServerName: a.TLSServerName,
 		Failover: a.Failover, DNS: a.DNS, FailoverTimeout: a.FailoverTimeout,
 		FailbackProbe: a.FailbackProbe, FailbackAfter: a.FailbackAfter,
 	})
@@ -274,6 +275,9 @@ func regError(st sipua.RegStatus) *Error {
 	case 403:
 		return newError(ErrSIPForbidden, "registration forbidden (403 %s): wrong password, or this extension is not allowed to register", st.Reason)
 	case 0:
+		if st.CertRefused { // not the network: login cannot succeed until the config changes
+			return newError(ErrUnregistFailure, "registration failed: %s", st.Reason)
+		}
 		return newError(ErrSIPRequestTimeout, "registration failed: %s", st.Reason)
 	default:
 		return newError(st.Code, "registration failed: %d %s", st.Code, st.Reason)

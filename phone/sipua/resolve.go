@@ -132,8 +132,11 @@ func minTTL(a, b time.Duration) time.Duration {
 func ttlOf(h dns.RR_Header) time.Duration { return time.Duration(h.Ttl) * time.Second }
 
 func (r *resolver) srvPrefix() string {
-	if r.transport == "tcp" {
+	switch r.transport {
+	case "tcp":
 		return "_sip._tcp."
+	case "tls":
+		return "_sips._tcp." // RFC 3263 §4.1: SIP over TLS
 	}
 	return "_sip._udp."
 }
@@ -146,8 +149,11 @@ func (r *resolver) naptr(ctx context.Context, host string) (string, time.Duratio
 		return "", 0, err
 	}
 	service := "SIP+D2U"
-	if r.transport == "tcp" {
+	switch r.transport {
+	case "tcp":
 		service = "SIP+D2T"
+	case "tls":
+		service = "SIPS+D2T"
 	}
 	var recs []*dns.NAPTR
 	for _, rr := range ans {
