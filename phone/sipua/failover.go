@@ -70,6 +70,19 @@ func newFailover(log *slog.Logger, entries []string, res *resolver) *failover {
 	return f
 }
 
+// startFailover builds the account's target list and resolves it once. A
+// failure is not fatal: the DNS may come up later; registration resolves
+// again and reports it as its failure.
+func startFailover(cfg Config) *failover {
+	f := newFailover(cfg.Logger, append([]string{cfg.Registrar}, cfg.Failover...), newResolver(cfg.DNS, cfg.Transport))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*dnsTimeout)
+	defer cancel()
+	if err := f.refresh(ctx); err != nil {
+		cfg.Logger.Warn("cannot resolve the registrar yet", "error", err)
+	}
+	return f
+}
+
 // refresh resolves every entry again. Entries that fail are left out;
 // only when all fail is it an error (and the old list is kept). The target
 // in use stays in use if it is still listed, else the primary is.

@@ -10,7 +10,6 @@
 package sipua
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -151,14 +150,7 @@ func New(cfg Config) (*UA, error) {
 		return nil, fmt.Errorf("sip listen address %q: %w", cfg.Listen, err)
 	}
 	var localAddr string
-	u.fo = newFailover(cfg.Logger, append([]string{cfg.Registrar}, cfg.Failover...), newResolver(cfg.DNS, cfg.Transport))
-	rctx, cancel := context.WithTimeout(context.Background(), 2*dnsTimeout)
-	if err := u.fo.refresh(rctx); err != nil {
-		// Not fatal: the DNS may come up later; registration resolves
-		// again and reports this as its failure.
-		cfg.Logger.Warn("cannot resolve the registrar yet", "error", err)
-	}
-	cancel()
+	u.fo = startFailover(cfg)
 	// The registrar targets are trusted through u.fo, not by name here.
 	if u.guard, err = newGuard(cfg.Logger, "", cfg.TrustedPeers, cfg.AcceptDirect); err != nil {
 		return nil, err
