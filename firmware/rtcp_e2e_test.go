@@ -18,22 +18,27 @@ import (
 // phone offers a=rtcp-mux and baresip with rtcp_mux accepts it). During
 // the call the phone gets baresip's reports (RTT, jitter, loss, MOS in
 // /v1/state and onNetworkQuality), hears its tone (onAudioVolume), and
-// baresip gets the phone's sender reports (its CALL_RTCP event).
+// baresip gets the phone's sender reports (its CALL_RTCP event). With
+// rtcp-mux both offer/answer directions run: the phone's offer and its
+// answer to baresip's.
 func TestRTCPWithBaresip(t *testing.T) {
 	kam := kamailio(t)
-	for _, mux := range []bool{false, true} {
-		name := "port+1"
-		if mux {
-			name = "rtcp-mux"
-		}
-		t.Run(name, func(t *testing.T) { rtcpCall(t, kam, mux) })
+	for _, c := range []struct {
+		name         string
+		mux, inbound bool
+	}{{"port+1", false, false}, {"rtcp-mux", true, false}, {"rtcp-mux inbound", true, true}} {
+		t.Run(c.name, func(t *testing.T) { rtcpCall(t, kam, c.mux, c.inbound) })
 	}
 }
 
-func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux bool) {
+func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux, inbound bool) {
+	answer := "auto"
+	if inbound {
+		answer = "manual"
+	}
 	far, err := labkit.StartBaresip(labkit.BaresipOptions{
 		Dir: t.TempDir(), User: "1002", Password: labUsers["1002"], Registrar: kam.Addr(),
-		AnswerMode: "auto", ToneHz: 440, Codecs: "PCMU,PCMA", RTCPMux: mux,
+		AnswerMode: answer, ToneHz: 440, Codecs: "PCMU,PCMA", RTCPMux: mux,
 	})
 	if err != nil {
 		t.Fatalf("starting baresip: %v", err)
@@ -47,16 +52,20 @@ func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux bool) {
 	u := startPhone(t, phoneConfig(t, kam.Addr(), labUsers["1001"]))
 	u.registered()
 
-	id, _ := u.must("POST", "/v1/call", map[string]string{"to": "1002"})["sessionId"].(string)
+	var id string
+	if inbound {
+		if err := far.Dial(far.URI("1001")); err != nil {
+			t.Fatal(err)
+		}
+		id, _ = field(u.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
+		u.must("POST", "/v1/answer", map[string]string{"sessionId": id})
+	} else {
+		id, _ = u.must("POST", "/v1/call", map[string]string{"to": "1002"})["sessionId"].(string)
+	}
 	if id == "" {
-		t.Fatal("the call answered no sessionId")
+		t.Fatal("no sessionId for the call")
 	}
 	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
-
-	// baresip says in its log whether it multiplexes.
-	if got := strings.Contains(far.Log(), "RTP/RTCP multiplexing enabled"); got != mux {
-		t.Fatalf("baresip multiplexes RTCP: %v, want %v", got, mux)
-	}
 
 	// baresip's reports reach the phone: onNetworkQuality rates the
 	// loopback call Excellent or Good, from received RTCP.
@@ -64,6 +73,11 @@ func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux bool) {
 		return field(d, "sessionId") == id && num(field(d, "rtcpReceived")) > 0 && field(d, "rtt") != nil
 	})
 	t.Logf("onNetworkQuality: %s", jsonOf(q.Data))
+	// baresip says in its log whether it multiplexes; it has by the time
+	// reports flow.
+	if got := strings.Contains(far.Log(), "RTP/RTCP multiplexing enabled"); got != mux {
+		t.Fatalf("baresip multiplexes RTCP: %v, want %v", got, mux)
+	}
 	// Nothing is lost on loopback, so the rating is the delay's alone (the
 	// jitter buffer's mostly, which a loaded machine can stretch): it is
 	// the E-model's for the figures reported, between Excellent and Vbad.
