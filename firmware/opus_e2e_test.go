@@ -27,9 +27,16 @@ import (
 // opusFarEnd is farEnd preferring Opus.
 func opusFarEnd(t *testing.T, kam *labkit.Kamailio, user, answerMode string, toneHz int) *labkit.Baresip {
 	t.Helper()
+	return opusFarEndWith(t, kam, user, answerMode, toneHz, "")
+}
+
+// opusFarEndWith adds account parameters (e.g. ";ptime=40") to baresip's
+// account line, after its audio_codecs.
+func opusFarEndWith(t *testing.T, kam *labkit.Kamailio, user, answerMode string, toneHz int, params string) *labkit.Baresip {
+	t.Helper()
 	b, err := labkit.StartBaresip(labkit.BaresipOptions{
 		Dir: t.TempDir(), User: user, Password: labUsers[user], Registrar: kam.Addr(),
-		AnswerMode: answerMode, ToneHz: toneHz, Codecs: "opus/48000/2,PCMU,PCMA",
+		AnswerMode: answerMode, ToneHz: toneHz, Codecs: "opus/48000/2,PCMU,PCMA" + params,
 	})
 	if err != nil {
 		t.Fatalf("starting baresip %s: %v", user, err)
@@ -80,6 +87,68 @@ func TestOpusCallOut(t *testing.T) {
 		t.Errorf("baresip did not see the BYE: %v", err)
 	}
 	u.noEvent(event.Warning)
+}
+
+// TestOpusPtime40: baresip calls with 40 ms packets asked for (its
+// offer's a=ptime:40); the phone answers a=ptime:40, both send Opus in
+// 40 ms packets (RTP timestamps 1920 apart at 48 kHz), and the tones still
+// cross both ways. (Called by the phone, baresip answers with the offer's
+// ptime whatever its own.)
+func TestOpusPtime40(t *testing.T) {
+	kam := kamailio(t)
+	far := opusFarEndWith(t, kam, "1003", "manual", 440, ";ptime=40")
+	u := startPhone(t, opusConfig(t, kam))
+	u.registered()
+	sniff := sniffRTP(t)
+	if err := far.Dial("sip:1001@" + kam.Addr()); err != nil {
+		t.Fatal(err)
+	}
+	id := field(u.waitEvent(event.NewSession, 10*time.Second, nil).Data, "sessionId").(string)
+	u.must("POST", "/v1/answer", map[string]string{"sessionId": id})
+	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
+	var steps map[uint32][]uint32 // per SSRC: timestamp steps between packets
+	waitFor(t, 10*time.Second, func() bool {
+		steps = rtpSteps(sniff(), 96) // Opus as baresip's offer numbers it
+		for _, st := range steps {
+			if len(st) >= 25 {
+				return len(steps) == 2
+			}
+		}
+		return false
+	}, func() string { return fmt.Sprintf("Opus packets per SSRC so far: %v", steps) })
+	for ssrc, st := range steps {
+		n := 0
+		for _, d := range st {
+			if d == 1920 {
+				n++
+			}
+		}
+		t.Logf("SSRC %#x: %d of %d timestamp steps are 1920", ssrc, n, len(st))
+		if n < len(st)*9/10 {
+			t.Errorf("SSRC %#x: timestamp steps %v; want 1920 (40 ms at 48 kHz)", ssrc, st)
+		}
+	}
+	time.Sleep(time.Second)
+	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	u.wantEnded(id, phone.EndLocalBye)
+	checkOpusAudio(t, u, far)
+}
+
+// rtpSteps groups packets of payload type pt by SSRC and gives the
+// timestamp steps between consecutive ones.
+func rtpSteps(pkts []rtpPacket, pt uint8) map[uint32][]uint32 {
+	last := map[uint32]uint32{}
+	steps := map[uint32][]uint32{}
+	for _, p := range pkts {
+		if p.pt != pt {
+			continue
+		}
+		if ts, ok := last[p.ssrc]; ok {
+			steps[p.ssrc] = append(steps[p.ssrc], p.ts-ts)
+		}
+		last[p.ssrc] = p.ts
+	}
+	return steps
 }
 
 // TestOpusCallIn: baresip calls the phone offering Opus first; the phone
@@ -194,7 +263,8 @@ func TestOpusPhoneToPhoneDTMF48k(t *testing.T) {
 	a.waitState(id, string(phone.StateHeld), 3*time.Second)
 	a.must("POST", "/v1/unhold", map[string]string{"sessionId": id})
 	b.waitEvent(event.Hold, 5*time.Second, func(d any) bool { return field(d, "held") == false && field(d, "by") == "remote" })
-	time.Sleep(1500 * time.Millisecond) // talking again
+	a.waitState(id, string(phone.StateConnected), 3*time.Second)
+	time.Sleep(2 * time.Second) // talking again
 
 	a.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	a.wantEnded(id, phone.EndLocalBye)
@@ -208,6 +278,7 @@ func TestOpusPhoneToPhoneDTMF48k(t *testing.T) {
 			t.Fatalf("%s: %v, rate %v: want a 48 kHz (Opus) recording", c.u.cfg.Sim.Output, err, w)
 		}
 		lv := tailLevels(t, c.u.cfg.Sim.Output, time.Second, c.want, c.not)
+		t.Logf("%s after the resume: %.0f Hz level %.3f, %.0f Hz %.3f", c.u.cfg.Account.User, c.want, lv[0], c.not, lv[1])
 		if lv[0] < 0.05 || lv[0] < 5*lv[1] {
 			t.Errorf("%s after the resume: %.0f Hz level %.3f, %.0f Hz %.3f", c.u.cfg.Account.User, c.want, lv[0], c.not, lv[1])
 		}
@@ -216,6 +287,8 @@ func TestOpusPhoneToPhoneDTMF48k(t *testing.T) {
 
 type rtpPacket struct {
 	pt      uint8
+	ts      uint32
+	ssrc    uint32
 	payload []byte
 }
 
@@ -269,7 +342,10 @@ func sniffRTP(t *testing.T) func() []rtpPacket {
 				continue
 			}
 			mu.Lock()
-			pkts = append(pkts, rtpPacket{pt: rtp[1] & 0x7f, payload: append([]byte(nil), rtp[12:]...)})
+			pkts = append(pkts, rtpPacket{
+				pt: rtp[1] & 0x7f, ts: binary.BigEndian.Uint32(rtp[4:]), ssrc: binary.BigEndian.Uint32(rtp[8:]),
+				payload: append([]byte(nil), rtp[12:]...),
+			})
 			mu.Unlock()
 		}
 	}()
