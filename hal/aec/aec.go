@@ -53,7 +53,7 @@ type Canceller struct {
 var ErrClosed = hal.ErrClosed
 
 // New makes a Canceller for rate (8000 to 48000 Hz, a multiple of 100)
-// whose devices move frameSamples samples per Read or Write (up to two
+// whose devices move frameSamples samples per Read or Write (up to four
 // such frames of reference wait for their capture). It starts enabled.
 func New(rate, frameSamples int, opts Options) (*Canceller, error) {
 	if rate < 8000 || rate > 48000 || rate%100 != 0 {
