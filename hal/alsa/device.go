@@ -162,8 +162,12 @@ func (d *device) xferError(errno int) error {
 	if d.capture {
 		op = "read"
 	}
+	reason := strerror(errno)
+	if errno == errETIMEDOUT { // dp_wait's, not ALSA's: say what it means here
+		reason = "the device stalled: it moved no audio for 2 s"
+	}
 	return &Error{Device: d.params.Device, Route: d.params.Route, Stream: streamName(d.capture), Op: op,
-		Code: runCode(d.capture), Errno: errno, Reason: strerror(errno)}
+		Code: runCode(d.capture), Errno: errno, Reason: reason}
 }
 
 func (d *device) recover(errno int) error {

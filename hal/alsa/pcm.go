@@ -328,4 +328,5 @@ func strerror(errno int) string { return C.GoString(C.snd_strerror(C.int(errno))
 var (
 	errEPIPE     = -int(syscall.EPIPE)
 	errECANCELED = -int(syscall.ECANCELED)
+	errETIMEDOUT = -int(syscall.ETIMEDOUT)
 )
