@@ -110,3 +110,42 @@ func TestTLSWrongCAOrName(t *testing.T) {
 		})
 	}
 }
+
+// Over TCP and TLS the keepalive is RFC 5626's CRLF ping on the
+// registration's own connection: Kamailio answers each with a pong, so a
+// healthy registrar is never reported lost; a registrar that stops
+// (SIGSTOP) misses the pong, and the loss is reported within about one
+// keepalive, with the reason.
+func TestKeepaliveCRLFOverStreams(t *testing.T) {
+	kam, ca, _ := tlsLab(t, "")
+	for _, transport := range []string{"tcp", "tls"} {
+		t.Run(transport, func(t *testing.T) {
+			cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
+			cfg.Account.Transport = transport
+			if transport == "tls" {
+				cfg = tlsConfig(t, kam, ca.CAFile)
+			}
+			cfg.Account.Keepalive = time.Second
+			u := startPhone(t, cfg)
+			u.registered()
+			// Three keepalives of a healthy registrar: each pinged,
+			// each answered, none reported lost.
+			time.Sleep(3 * time.Second)
+			if strings.Contains(u.eventLog(), event.ConnectionLost) {
+				t.Fatalf("a healthy registrar was reported lost:\n%s", u.eventLog())
+			}
+			if err := kam.Pause(); err != nil {
+				t.Fatal(err)
+			}
+			paused := time.Now()
+			lost := u.waitEvent(event.ConnectionLost, 10*time.Second, nil)
+			_ = kam.Continue()
+			reason, _ := field(lost.Data, "reason").(string)
+			t.Logf("%s: the stopped registrar was reported lost after %v: %s", transport, lost.Time.Sub(paused).Round(time.Millisecond), reason)
+			if !strings.Contains(reason, "CRLF pong") {
+				t.Errorf("onConnectionLost's reason %q does not say the CRLF pong was missed", reason)
+			}
+			u.waitEvent(event.ConnectionRecovery, 30*time.Second, nil)
+		})
+	}
+}

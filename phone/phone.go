@@ -334,11 +334,11 @@ func (p *Phone) keepalive(ctx context.Context, ua *sipua.UA, reg *sipua.Registra
 			continue // the registration loop is already retrying
 		}
 		pctx, cancel := context.WithTimeout(ctx, min(every, 4*time.Second))
-		err := ua.Ping(pctx)
+		err := ua.Keepalive(pctx)
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("the registrar did not answer the keepalive", "error", err)
-			reg.Kick("the registrar stopped answering (keepalive OPTIONS unanswered)")
+			reg.Kick("the registrar stopped answering (keepalive unanswered: " + err.Error() + ")")
 		}
 	}
 }

@@ -50,7 +50,7 @@ func certificateError(err error) error {
 	if !errors.As(err, &cv) {
 		return nil
 	}
-	return fmt.Errorf("%w: %v (check account.ca_file and account.tls_server_name)", ErrCertificate, cv.Err)
+	return fmt.Errorf("%w: %w (check account.ca_file and account.tls_server_name)", ErrCertificate, cv.Err)
 }
 
 // refuseInbound hangs up on every connection to the held TLS port (see

@@ -100,6 +100,7 @@ type UA struct {
 	// pingFailed is the target the last failed Ping went to (Kick).
 	pingFailed atomic.Pointer[string]
 	ready      chan struct{} // closed when New is done: handlers wait for it
+	pong       chan struct{} // a CRLF keepalive pong arrived (keepalive.go)
 
 	pwMu sync.Mutex
 	pw   string // the digest password; SetPassword changes it (a provisioned reset)
@@ -142,7 +143,7 @@ func New(cfg Config) (*UA, error) {
 		return nil, err
 	}
 	cfg.DisplayName = cleanDisplayName(cfg.DisplayName)
-	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}, pw: cfg.Password, ready: make(chan struct{})}
+	u := &UA{cfg: cfg, log: cfg.Logger, dialogs: map[string]*dialog{}, pw: cfg.Password, ready: make(chan struct{}), pong: make(chan struct{}, 1)}
 	defer close(u.ready) // also on a failed start, so no handler waits for ever
 
 	lhost, _, err := net.SplitHostPort(cfg.Listen)
@@ -158,7 +159,7 @@ func New(cfg Config) (*UA, error) {
 	u.guard.targets = u.fo.trustedAddr
 	quiet := newQuietLogger(cfg.Logger, 20, time.Second)
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(cfg.Domain), sipgo.WithUserAgenTLSConfig(tlsConf),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), sip.WithTransportLayerReadFilter(u.guard.readFilter)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), sip.WithTransportLayerReadFilter(u.readFilter)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet)))
 	if err != nil {
 		return nil, fmt.Errorf("sip stack: %w", err)
