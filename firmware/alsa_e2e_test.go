@@ -8,15 +8,19 @@ package main
 // through alsa-lib's file plugin, or leaves it undefined (a missing device).
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"deskphone/config"
 	"deskphone/phone"
 	"deskphone/phone/event"
 	"deskphone/phone/media"
@@ -30,6 +34,38 @@ func alsaConfig(t *testing.T, text string) {
 		t.Fatal(err)
 	}
 	t.Setenv("ALSA_CONFIG_PATH", path)
+}
+
+// The pc board opens with the alsa driver from its profile: the phone gets
+// its routes, and a missing device is a start-up warning naming it, not a
+// boot failure. (No lab needed.)
+func TestOpenPCBoard(t *testing.T) {
+	alsaConfig(t, "pcm.other { type null }\n")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	cfg := config.Default()
+	cfg.Board = "pc"
+	b, _, simp, err := openBoard(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if simp == nil {
+		t.Error("the pc board has no sim panel")
+	}
+	rt, ok := b.Sound().(phone.AudioRouter)
+	if !ok {
+		t.Fatalf("the pc board's sound %T has no routes", b.Sound())
+	}
+	if got := rt.AudioRoutes(); !slices.Equal(got, []string{"handset", "headset", "speaker"}) {
+		t.Errorf("routes %v, want the profile's handset, headset, speaker", got)
+	}
+	for _, want := range []string{`capture device \"default\" (handset route): open: No such file or directory (Unknown PCM default) (SDK code -1302)`,
+		`playback device \"default\" (handset route): open: No such file or directory (Unknown PCM default) (SDK code -1321)`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("start-up log:\n%s\nwant a warning with %s", logs.String(), want)
+		}
+	}
 }
 
 // A board whose sound device is missing still boots and registers; a call
