@@ -25,3 +25,22 @@ func BenchmarkLevelMeter(b *testing.B) {
 		m.Measure(f)
 	}
 }
+
+// BenchmarkRTCPReport is one report interval's RTCP work: build and send
+// our compound report, and read the far end's (once every ~5 s, so its
+// allocations are not per frame).
+func BenchmarkRTCPReport(b *testing.B) {
+	s, _ := benchStream(b)
+	s.onRTP(1, 1, 160, true, time.Now())
+	far, err := rtcpCompound(s.ssrc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.buildReport(time.Now(), false); err != nil {
+			b.Fatal(err)
+		}
+		s.receiveRTCP(far)
+	}
+}

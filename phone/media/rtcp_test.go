@@ -289,3 +289,12 @@ func TestNTPTime(t *testing.T) {
 		t.Fatal("ntpMiddle is not the middle 32 bits")
 	}
 }
+
+// rtcpCompound is a far end's SR + SDES reporting on ssrc.
+func rtcpCompound(ssrc uint32) ([]byte, error) {
+	return rtcp.Marshal([]rtcp.Packet{
+		&rtcp.SenderReport{SSRC: 9, NTPTime: ntpTime(time.Now()), PacketCount: 10, OctetCount: 1600,
+			Reports: []rtcp.ReceptionReport{{SSRC: ssrc, FractionLost: 3, Jitter: 40, LastSenderReport: 1, Delay: 2}}},
+		&rtcp.SourceDescription{Chunks: []rtcp.SourceDescriptionChunk{{Source: 9, Items: []rtcp.SourceDescriptionItem{{Type: rtcp.SDESCNAME, Text: "far"}}}}},
+	})
+}
