@@ -7,19 +7,21 @@ import "time"
 //
 // Timing. Each packet's transit (arrival − RTP timestamp) is compared with
 // the smallest transit of the last few seconds (base): the difference is
-// how late the network made it. The target delay is the largest such
-// lateness, held: it grows at once when a packet comes later than any
-// before (a late packet grows it by its whole lateness), holds for two
-// seconds, then decays slowly; plus half a frame of margin, at least one
-// frame. The delay of a frame is its playout time minus the time it would
-// have come with base transit.
+// how late the network made it. The target delay is the lateness that 95 %
+// of recent packets came within (a histogram in which a packet's weight
+// halves in about 3.5 s, as WebRTC's NetEq does), plus half a frame of
+// margin, at least one frame. So it grows within a fraction of a second
+// when packets start coming late, and shrinks over some 15 s once they
+// stop; a single stall (a few packets very late) hardly moves it. The
+// delay of a frame is its playout time minus the time it would have come
+// with base transit.
 //
 // Control, once per Pop: a delay half a frame under target is raised by
 // one frame — a silence between talk spurts where possible, otherwise one
 // concealed frame (the stretch); a delay a frame over target is cut by one
 // frame — at a talk-spurt boundary (marker bit, or a timestamp gap) at
 // once, otherwise by dropping one frame, at most once a second (every
-// other frame while the delay is more than four frames over). This same
+// other frame while the delay is more than two frames over). This same
 // loop cancels clock drift: a far end whose clock runs fast fills the
 // buffer (drops), a slow one drains it (stretches), so the delay stays put
 // over a long call. Pop's now is the sound device's clock, smoothed.
@@ -68,9 +70,9 @@ type AdaptiveJitterBuffer struct {
 	base       time.Duration // smallest transit over the blocks
 	lastTrans  time.Duration
 	haveTrans  bool
-	jitter     time.Duration // RFC 3550 J, in time
-	peak       time.Duration // largest lateness seen, held and decaying
-	peakAt     time.Duration
+	jitter     time.Duration        // RFC 3550 J, in time
+	lateHist   [lateBuckets]float32 // lateness histogram, older packets weighing less
+	lateMass   float32
 	target     time.Duration
 	clock      time.Duration // smoothed playout clock
 	clockSet   bool
@@ -84,10 +86,12 @@ type AdaptiveJitterBuffer struct {
 const (
 	baseBlocks       = 8                      // base = min transit over 8 blocks …
 	baseBlockLen     = 16                     // … of 16 packets (2.56 s of 20 ms packets)
-	peakHold         = 2 * time.Second        // a new peak holds this long before decaying
-	peakDecayShift   = 7                      // then it loses 1/128 a packet (≈ 2.6 s time constant)
+	lateBuckets      = 81                     // lateness histogram: 5 ms buckets up to 400 ms and over
+	lateBucket       = 5 * time.Millisecond   //
+	lateForget       = 1 - 1.0/256            // a packet's weight falls by 1/e every 256 packets (≈ 5 s)
+	lateQuantile     = 0.95                   // the target covers this share of packets
 	cutEvery         = time.Second            // drops in mid-speech at most this often …
-	farOver          = 4                      // … unless the delay is this many frames over target
+	farOver          = 2                      // … unless the delay is this many frames over target
 	maxDryFrames     = 3                      // concealed frames with nothing held before pausing
 	clockSlack       = 4                      // a now more than 4 frames off the smoothed clock re-anchors it
 	clockSmoothShift = 5                      // the smoothed clock moves 1/32 of the way to now per Pop
@@ -211,7 +215,7 @@ func (b *AdaptiveJitterBuffer) tsJumped(seq, ts int64) bool {
 	return d > maxTSJump*b.rate || d < -maxTSJump*b.rate
 }
 
-// measure updates base, jitter and peak with one packet's transit.
+// measure updates base, jitter and target with one packet's transit.
 func (b *AdaptiveJitterBuffer) measure(arrival time.Duration, ts int64) {
 	transit := arrival - b.tsDur(ts)
 	if b.haveTrans {
@@ -234,13 +238,21 @@ func (b *AdaptiveJitterBuffer) measure(arrival time.Duration, ts int64) {
 		b.base = min(b.base, m)
 	}
 	late := transit - b.base
-	switch {
-	case late >= b.peak:
-		b.peak, b.peakAt = late, arrival
-	case arrival-b.peakAt > peakHold:
-		b.peak -= b.peak >> peakDecayShift
+	// The histogram forgets old packets; the target is the lateness that
+	// all but 5 % of recent packets came within.
+	for i := range b.lateHist {
+		b.lateHist[i] *= lateForget
 	}
-	b.target = min(max(b.peak+b.frame/2, b.minDelay), b.maxDelay)
+	b.lateHist[min(int(late/lateBucket), lateBuckets-1)]++
+	b.lateMass = b.lateMass*lateForget + 1
+	var cover time.Duration
+	for i, sum, want := 0, float32(0), b.lateMass*lateQuantile; i < lateBuckets; i++ {
+		if sum += b.lateHist[i]; sum >= want {
+			cover = time.Duration(i+1) * lateBucket
+			break
+		}
+	}
+	b.target = min(max(cover+b.frame/2, b.minDelay), b.maxDelay)
 	if !b.haveTarget {
 		b.adjTarget, b.haveTarget = b.target, true
 	}
