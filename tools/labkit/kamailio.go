@@ -37,6 +37,11 @@ type KamailioOptions struct {
 	// TLS adds SIP over TLS on its own port (TLSAddr), served with this
 	// certificate (labkit.CA.Issue); clients are not asked for one.
 	TLS *CertPair
+	// NAT reaches each client at the address its requests came from, not
+	// at its Contact (nathelper: fix_nated_register, fix_nated_contact),
+	// as a registrar in front of NATed phones does: with it a relay (or a
+	// NAT) between a phone and Kamailio carries all of their signalling.
+	NAT bool
 }
 
 // Kamailio is a running registrar/proxy on 127.0.0.1, UDP and TCP on one port.

@@ -117,6 +117,11 @@ loadmodule "xlog.so"
 loadmodule "sanity.so"
 loadmodule "ctl.so"
 loadmodule "auth.so"
+{{- if .NAT}}
+loadmodule "nathelper.so"
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
+{{- end}}
 {{- if .TLS}}
 loadmodule "tls.so"
 modparam("tls", "config", "{{.TLSConfig}}")
@@ -262,6 +267,15 @@ request_route {
 }
 
 route[RELAY] {
+{{- if .NAT}}
+	# A client seen at another address than its Contact's (a NAT, or the
+	# lab's relay) is reached at the address it sent from: its Contact in
+	# requests and in the answers to it is rewritten to that source.
+	if (is_method("INVITE|SUBSCRIBE|REFER|UPDATE")) {
+		fix_nated_contact();
+	}
+	t_on_reply("NATREPLY");
+{{- end}}
 	if (!t_relay()) {
 		sl_reply_error();
 	}
@@ -290,8 +304,17 @@ route[WITHINDLG] {
 	exit;
 }
 
+{{- if .NAT}}
+onreply_route[NATREPLY] {
+	fix_nated_contact();
+}
+{{- end}}
+
 route[REGISTRAR] {
 	route(AUTH);
+{{- if .NAT}}
+	fix_nated_register(); # the binding keeps the source address as received
+{{- end}}
 {{- if .TLS}}
 	# A TLS (or TCP) client is reached back over its own connection: its
 	# Via port becomes an alias of the connection, so requests to the
