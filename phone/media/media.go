@@ -6,6 +6,15 @@
 // its own socket or multiplexed), rates the call with the E-model
 // (quality.go: MOS and the SDK's network quality) and meters the levels of
 // what it sends and plays (level.go, for onAudioVolume).
+//
+// Received audio goes through an adaptive jitter buffer
+// (jitter_adaptive.go: its target delay follows the measured lateness of
+// packets, and it cancels clock drift between the far end and the sound
+// device); a frame it cannot fill is concealed in the playout loop
+// (plc_stream.go): by the codec's own PLC or in-band FEC when it has them
+// (Concealer: Opus), else by G.711 Appendix I-style waveform repetition
+// (plc.go). Stream.JitterStats reports the delay and the late, lost,
+// concealed and duplicate counts.
 package media
 
 // AudioSource yields mono 16-bit frames; Read blocks until a frame exists,
