@@ -44,12 +44,14 @@ type rtcpState struct {
 	warned   atomic.Bool
 	sentByes atomic.Bool
 
-	mu       sync.Mutex // guards what follows; the receiver takes it once per packet
-	rx       rxStats
-	lsr      uint32    // middle 32 bits of the far end's last SR's NTP time; 0 = none
-	lsrAt    time.Time // when that SR arrived
-	latched  netip.Addr
-	prevSent uint64 // packetsSent at our previous report: are we a sender?
+	mu      sync.Mutex // guards what follows; the receiver takes it once per packet
+	rx      rxStats
+	lsr     uint32    // middle 32 bits of the far end's last SR's NTP time; 0 = none
+	lsrAt   time.Time // when that SR arrived
+	latched netip.Addr
+	// packetsSent at our previous two reports: RFC 3550 §6.4 makes us a
+	// sender (SR) while we sent since the report before the last.
+	prevSent [2]uint64
 	q        Quality
 }
 
@@ -316,8 +318,8 @@ func (s *Stream) buildReport(now time.Time, bye bool) ([]byte, error) {
 		r.q.Expected = 0
 	}
 	r.q.Measured = true
-	isSender := sent != r.prevSent && r.sentAt.Load() != 0
-	r.prevSent = sent
+	isSender := sent != r.prevSent[0] && r.sentAt.Load() != 0
+	r.prevSent = [2]uint64{r.prevSent[1], sent}
 	r.mu.Unlock()
 
 	pkts := make([]rtcp.Packet, 0, 3)
