@@ -1,8 +1,10 @@
 package media
 
 import (
+	"fmt"
 	"math"
 	"net"
+	"slices"
 	"testing"
 	"time"
 )
@@ -123,8 +125,10 @@ func TestStreamConcealsLostG711(t *testing.T) {
 }
 
 // scriptedJB plays a script of statuses; frames are a 1 kHz tone in PCMU.
+// PeekNext has a packet after the steps listed in peek.
 type scriptedJB struct {
 	script []PopStatus
+	peek   map[int]bool
 	i      int
 	pos    int
 }
@@ -143,7 +147,58 @@ func (j *scriptedJB) Pop(dst []byte, _ time.Duration) (int, PopStatus) {
 	return n, st
 }
 
-func (j *scriptedJB) PeekNext([]byte) (int, bool) { return 0, false }
+func (j *scriptedJB) PeekNext(dst []byte) (int, bool) {
+	if !j.peek[j.i-1] {
+		return 0, false
+	}
+	dst[0] = 0x42
+	return 1, true
+}
+
+// concealCodec is PCMU with a Concealer that records how it was asked.
+type concealCodec struct {
+	Codec
+	calls []string
+}
+
+func (c *concealCodec) Conceal(pcm []int16) (int, error) {
+	c.calls = append(c.calls, "plc")
+	clear(pcm)
+	return len(pcm), nil
+}
+
+func (c *concealCodec) DecodeFEC(next []byte, pcm []int16) (int, error) {
+	c.calls = append(c.calls, fmt.Sprintf("fec %x", next))
+	clear(pcm)
+	return len(pcm), nil
+}
+
+// A codec with its own concealment (Opus) is asked for FEC when the
+// packet after a lost one is already held, for PLC otherwise, and for PLC
+// (never FEC) when the buffer only waits.
+func TestStreamAsksConcealerForFECOrPLC(t *testing.T) {
+	conn, peer := udpConn(t), udpConn(t)
+	codec := &concealCodec{Codec: NewPCMU()}
+	s, err := NewStream(StreamConfig{Conn: conn, Remote: peer.LocalAddr().(*net.UDPAddr), Codec: codec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); peer.Close() })
+	pl := s.newPlayer()
+	s.jb = &scriptedJB{
+		script: []PopStatus{PopFrame, PopLost, PopLost, PopConceal, PopSilence},
+		peek:   map[int]bool{1: true, 3: true},
+	}
+	for range 5 {
+		s.fillFrame(pl)
+	}
+	if want := []string{"fec 42", "plc", "plc"}; !slices.Equal(codec.calls, want) {
+		t.Errorf("the codec was asked %v, want %v", codec.calls, want)
+	}
+	if got := s.JitterStats().Concealed; got != 3 {
+		t.Errorf("Concealed = %d, want 3", got)
+	}
+}
 
 func BenchmarkConcealG711(b *testing.B) {
 	plc := NewWaveformPLC(8000)
