@@ -82,6 +82,9 @@ func (u *UI) Run(ctx context.Context) {
 			if !ok {
 				return
 			}
+			if e.Name == event.AudioVolume || e.Name == event.NetworkQuality {
+				continue // several a second in a call, none shown: a render each was most of a call's garbage
+			}
 			u.apply(e)
 		case <-tick.C: // the call timer and the status's age change by themselves
 		}

@@ -762,3 +762,24 @@ func TestOnKey(t *testing.T) {
 		}
 	}
 }
+
+// The levels and quality events come several times a second during a
+// call and change nothing on the display: they must not each re-render
+// it (tools/bench counted them as most of a call's heap allocations).
+func TestLevelEventsDoNotRender(t *testing.T) {
+	h := newHarness(t, 4, 20, nil)
+	v0, _ := h.front.view()
+	start := time.Now()
+	const n = 50
+	for range n {
+		h.p.Bus().Publish(event.AudioVolume, phone.AudioVolumeInfo{SessionID: "s", UserID: "1001", Volume: 40})
+		h.p.Bus().Publish(event.NetworkQuality, phone.QualityInfo{SessionID: "s", Quality: 1})
+	}
+	// An error notice after them: once it shows, they have all been read.
+	h.p.Bus().Publish(event.Error, phone.ErrorInfo{ErrCode: 4242, ErrMsg: "marker"})
+	v := h.wait("the marker's notice", func(v view) bool { return strings.Contains(strings.Join(v.lines, "\n"), "4242") })
+	ticks := int(time.Since(start)/time.Second) + 1 // the call timer's renders meanwhile
+	if renders := v.shows - v0.shows; renders > 1+ticks {
+		t.Errorf("%d renders for %d level/quality events, an error and %d timer ticks: the level events are being rendered", renders, 2*n, ticks)
+	}
+}
