@@ -68,6 +68,7 @@ type options struct {
 	pprofDir string
 	profile  time.Duration
 	out      string
+	noPlay   bool // baresip without a speaker (else ALSA's null device, which spins)
 }
 
 func main() {
@@ -87,7 +88,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.pprofDir, "pprof", "", "also profile an extra phone call per codec and write the profiles here")
 	fs.DurationVar(&o.profile, "profile-duration", 30*time.Second, "length of the profiled call (-pprof)")
 	fs.StringVar(&o.out, "out", "", "also write the markdown report to this file")
+	audio := fs.String("baresip-speaker", "none", "baresip's speaker: none (a device that never plays), or null (the lab's default, ALSA's null device: not paced, its player thread spins on a core)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch *audio {
+	case "none", "null":
+		o.noPlay = *audio == "none"
+	default:
+		fmt.Fprintf(stderr, "bench: -baresip-speaker %q: use none or null\n", *audio)
 		return 2
 	}
 	for _, c := range strings.Split(codecs, ",") {
@@ -117,8 +126,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rs, err := bench(ctx, o, stderr)
-	hdr := fmt.Sprintf("## Side by side: the phone and baresip (tools/bench, %s)\n\n%s per call; the phone's idle baseline %s; %d CPUs, %s; firmware %s",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.duration, o.idle, runtime.NumCPU(), kernel(), o.firmware)
+	hdr := fmt.Sprintf("## Side by side: the phone and baresip (tools/bench, %s)\n\n%s per call; the phone's idle baseline %s; baresip's speaker: %s; %d CPUs, %s; firmware %s",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.duration, o.idle, *audio, runtime.NumCPU(), kernel(), o.firmware)
 	if len(rs) > 0 {
 		writeReport(stdout, hdr, o.codecs, rs)
 		if o.out != "" {
@@ -165,7 +174,7 @@ func bench(ctx context.Context, o options, log io.Writer) (rs []result, err erro
 	}
 	far, err := labkit.StartBaresip(labkit.BaresipOptions{
 		Dir: filepath.Join(dir, "far-end"), User: farEndUser, Password: labUsers[farEndUser], Registrar: kam.Addr(),
-		AnswerMode: "auto", ToneHz: farEndTone, Codecs: strings.Join(all, ","),
+		AnswerMode: "auto", ToneHz: farEndTone, Codecs: strings.Join(all, ","), NoPlayback: o.noPlay,
 	})
 	if err != nil {
 		return nil, err
@@ -345,7 +354,7 @@ func benchBaresip(ctx context.Context, o options, dir string, kam *labkit.Kamail
 	r := result{Who: "baresip", Codec: codec}
 	b, err := labkit.StartBaresip(labkit.BaresipOptions{
 		Dir: filepath.Join(dir, "caller-"+strings.ToLower(codec)), User: callerUser, Password: labUsers[callerUser],
-		Registrar: kam.Addr(), ToneHz: callerTone, Codecs: baresipCodec[codec],
+		Registrar: kam.Addr(), ToneHz: callerTone, Codecs: baresipCodec[codec], NoPlayback: o.noPlay,
 	})
 	if err != nil {
 		return r, err

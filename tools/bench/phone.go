@@ -55,10 +55,10 @@ type phoneState struct {
 // startPhone writes the phone's config into dir and starts the firmware,
 // returning once it is registered or with an error that carries its log.
 //
-// With sampleAllocs the heap profile samples every 4 KiB instead of every
-// 512 KiB (GODEBUG=memprofilerate, from the start: a rate set later takes
-// effect only after each P's next default-rate sample), so the few bytes a
-// frame a call might allocate show in pprof's allocs.
+// With sampleAllocs the heap profile records every allocation instead of
+// one per 512 KiB (GODEBUG=memprofilerate=1, from the start: a rate set
+// later takes effect only after each P's next default-rate sample), so
+// pprof's allocs count the few a call makes exactly.
 func startPhone(firmware, dir, registrar, codec string, sampleAllocs bool) (*phoneProc, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func startPhone(firmware, dir, registrar, codec string, sampleAllocs bool) (*pho
 	p.cmd = exec.Command(firmware, "-config", cfgPath, "-debug", strings.TrimPrefix(p.debug, "http://")) //nolint:gosec // G204: the firmware binary we were asked to measure
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if sampleAllocs {
-		p.cmd.Env = append(os.Environ(), "GODEBUG=memprofilerate=4096")
+		p.cmd.Env = append(os.Environ(), "GODEBUG=memprofilerate=1")
 	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {

@@ -137,7 +137,7 @@ func writeReport(w io.Writer, hdr string, codecs []string, rs []result) {
 		} {
 			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", st.name, st.s.Count, ms(st.s.P50), ms(st.s.P90), ms(st.s.P99), ms(st.s.Max))
 		}
-		fmt.Fprintf(w, "| jitter buffer hold (its target, not added work) | | %s | | | |\n", ms(l.JitterBuffer))
+		fmt.Fprintf(w, "| jitter buffer: playout delay of the last frame (target %s; chosen, not added work) | | %s | | | |\n", ms(l.JitterTarget), ms(l.JitterBuffer))
 	}
 }
 
