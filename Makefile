@@ -107,19 +107,19 @@ fuzz: modules
 	done; if [ -n "$$failed" ]; then echo "fuzz: found something in:$$failed (crashers in testdata/fuzz/)"; exit 1; fi
 
 # Debian packages for amd64, arm64 and armhf in dist/ (tools/deb, with nfpm;
-# README: installing). The firmware needs no cgo today, so CGO_ENABLED=0
-# cross-builds need no C toolchain. cgo builds (Opus, ALSA, later) will use
-# Debian's crossbuild toolchains: gcc-aarch64-linux-gnu (CC=aarch64-linux-gnu-gcc)
-# and gcc-arm-linux-gnueabihf (CC=arm-linux-gnueabihf-gcc) with the :arm64 and
-# :armhf -dev packages (see /work/shared/notes/platform.md). armhf is ARMv7.
+# README: installing). The firmware is a cgo build (ALSA, libopus,
+# libspeexdsp), like firmware-%: arm64 and armhf through Debian's crossbuild
+# toolchains (make deps-cross; see /work/shared/notes/platform.md), and the
+# package depends on those libraries. armhf is ARMv7.
 DEB_VERSION ?= 0.1.0
 DEB_ARCHS   := amd64 arm64 armhf
 GOARCH_amd64 := GOARCH=amd64
 GOARCH_arm64 := GOARCH=arm64
 GOARCH_armhf := GOARCH=arm GOARM=7
 deb: $(DEB_ARCHS:%=deb-%)
+CGO_amd64 := CGO_ENABLED=1
 deb-%: modules
-	CGO_ENABLED=0 GOOS=linux $(GOARCH_$*) $(GO) build -trimpath -ldflags='-s -w' -o dist/$*/deskphone ./firmware
+	$(CGO_$*) GOOS=linux $(GOARCH_$*) $(GO) build -trimpath -ldflags='-s -w' -o dist/$*/deskphone ./firmware
 	$(GO) run ./tools/deb -arch $* -bin dist/$*/deskphone -version $(DEB_VERSION) -out dist
 
 # The firmware for real boards, cross-built into bin/deskphone-ARCH: arm64

@@ -20,7 +20,7 @@ func buildFirmware(t *testing.T, dir string) string {
 	bin := filepath.Join(dir, "deskphone")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./firmware")
 	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64") // as make deb: ALSA, Opus, speexdsp
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the firmware: %v\n%s", err, out)
 	}
@@ -54,7 +54,7 @@ func TestPackage(t *testing.T) {
 
 	info := run(t, "dpkg-deb", "--info", pkg)
 	for _, want := range []string{
-		" Package: deskphone\n", " Version: 1.2.3\n", " Architecture: amd64\n", " Depends: adduser\n",
+		" Package: deskphone\n", " Version: 1.2.3\n", " Architecture: amd64\n", " Depends: adduser, libasound2, libopus0, libspeexdsp1\n",
 		" postinst ", " prerm ", " postrm ", " conffiles ",
 	} {
 		if !strings.Contains(info, want) {

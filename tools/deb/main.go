@@ -71,11 +71,14 @@ func build(o options) (string, error) {
 		Priority:      "optional",
 		Maintainer:    "deskphone maintainers <deskphone@localhost>",
 		Description: "SIP desk phone firmware for contact-center agents\n" +
-			"Registers over SIP, places and answers calls with G.711 audio and DTMF,\n" +
+			"Registers over SIP (UDP, TCP or TLS), places and answers calls with Opus\n" +
+			"or G.711 audio (SRTP optional) and DTMF, cancels the speaker's echo,\n" +
 			"follows the contact center's agent status and serves a local HTTP/JSON\n" +
 			"control API. Runs as the systemd service deskphone.service.",
 		Overridables: nfpm.Overridables{
-			Depends:  []string{"adduser"}, // postinst creates the service user
+			// adduser: postinst creates the service user; the rest are
+			// the libraries the cgo firmware links (ALSA, Opus, speexdsp).
+			Depends:  []string{"adduser", "libasound2", "libopus0", "libspeexdsp1"},
 			Contents: contents,
 			Scripts: nfpm.Scripts{
 				PostInstall: filepath.Join(o.Root, "packaging", "debian", "postinst"),
