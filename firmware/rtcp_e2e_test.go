@@ -133,8 +133,35 @@ func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux, inbound bool) {
 		t.Errorf("baresip's RTCP stats %s: want rx.sent > 0 (the phone's SR packet count)", ev.RTCPStats)
 	}
 
+	// ...and the phone's receiver reports on baresip's audio carry the
+	// LSR/DLSR from which baresip works out its RTT (A − LSR − DLSR): a
+	// wrong DLSR would show as 0 (dropped) or an absurd figure.
+	rtt := waitBaresipRTT(t, far)
+	if rtt <= 0 || rtt > 50_000 {
+		t.Errorf("baresip's RTT from the phone's reports is %d µs, want 0–50 ms", rtt)
+	}
+
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	u.wantEnded(id, phone.EndLocalBye)
+}
+
+// waitBaresipRTT waits for a CALL_RTCP in which baresip has an RTT (µs).
+func waitBaresipRTT(t *testing.T, far *labkit.Baresip) int64 {
+	t.Helper()
+	ctx := ctxT(t, 30*time.Second)
+	for {
+		ev, err := far.WaitEvent(ctx, "CALL_RTCP")
+		if err != nil {
+			t.Fatalf("baresip never worked out an RTT from the phone's receiver reports: %v", err)
+		}
+		var rs struct {
+			RTT int64 `json:"rtt"`
+		}
+		if json.Unmarshal(ev.RTCPStats, &rs) == nil && rs.RTT != 0 {
+			t.Logf("baresip CALL_RTCP with an RTT: %s", ev.RTCPStats)
+			return rs.RTT
+		}
+	}
 }
 
 // num reads a JSON number (float64) or 0.
