@@ -97,6 +97,17 @@ func TestALSAMissingDevice(t *testing.T) {
 	}
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
 	u.wantEnded(id, phone.EndLocalBye)
+	// Once per device and call, though the call opens them more than once
+	// (its route is set again when it is answered).
+	errs := 0
+	for _, e := range u.eventsSince(0) {
+		if e.Name == event.Error {
+			errs++
+		}
+	}
+	if errs != 2 {
+		t.Errorf("%d onError events for one call with both devices missing, want 2:\n%s", errs, u.eventLog())
+	}
 
 	// The phone goes on: another call is set up and ended.
 	out = u.must("POST", "/v1/call", map[string]string{"to": "1002"})

@@ -49,9 +49,15 @@ type Session struct {
 	stream     *media.Stream
 	capture    hal.Capture
 	playback   hal.Playback
-	decided    chan struct{} // inbound: answered or rejected, the ring timer stops
-	xfer       *transfer
-	infoDone   chan struct{} // closed when the last DTMF INFO batch is out
+
+	// micFailed and speakerFailed: the device failed to open for this
+	// call and onError said so; reopening it (a route change, a resume)
+	// and failing again is not reported twice.
+	micFailed, speakerFailed bool
+
+	decided  chan struct{} // inbound: answered or rejected, the ring timer stops
+	xfer     *transfer
+	infoDone chan struct{} // closed when the last DTMF INFO batch is out
 }
 
 // SessionState is a session as the control API and the display see it.
@@ -184,6 +190,16 @@ func (s *Session) startMedia(conn *rtpSockets, neg media.Negotiated) error {
 // talks on owns them, and the one it takes them from (held now) goes on
 // with music and silence. A device that fails to open is reported and the
 // call goes on without it.
+// firstFailure sets *failed (a field of s) and reports whether it was not
+// set yet.
+func (s *Session) firstFailure(failed *bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := !*failed
+	*failed = true
+	return first
+}
+
 func (s *Session) claimAudio() {
 	p := s.p
 	p.mu.Lock()
@@ -207,12 +223,16 @@ func (s *Session) claimAudio() {
 		pb   hal.Playback
 	)
 	if c, err := p.audio.OpenCapture(rate, frame); err != nil {
-		p.publishError(deviceCode(err, ErrMicStartFail), fmt.Sprintf("microphone failed to start: %v", err), "the call goes on without it")
+		if s.firstFailure(&s.micFailed) {
+			p.publishError(deviceCode(err, ErrMicStartFail), fmt.Sprintf("microphone failed to start: %v", err), "the call goes on without it")
+		}
 	} else {
 		capt = c
 	}
 	if b, err := p.audio.OpenPlayback(rate, frame); err != nil {
-		p.publishError(deviceCode(err, ErrSpeakerStartFail), fmt.Sprintf("speaker failed to start: %v", err), "the call goes on without it")
+		if s.firstFailure(&s.speakerFailed) {
+			p.publishError(deviceCode(err, ErrSpeakerStartFail), fmt.Sprintf("speaker failed to start: %v", err), "the call goes on without it")
+		}
 	} else {
 		pb = b
 	}
