@@ -208,6 +208,10 @@ func (s *Stream) muxedRTCP(data []byte, from, remote netip.AddrPort, fromRemote 
 // SSRC give the RTT and the far end's view of our audio; an SR's time is
 // kept for our next reception report (LSR/DLSR). Garbage is counted.
 func (s *Stream) receiveRTCP(data []byte) {
+	data, ok := s.openRTCP(data)
+	if !ok {
+		return
+	}
 	pkts, err := rtcp.Unmarshal(data)
 	if err != nil {
 		s.rtcp.garbage.Add(1)
@@ -265,6 +269,9 @@ func (r *rtcpState) noteSent(ts uint32) {
 // sendReport builds and sends our compound report (with a BYE when bye).
 func (s *Stream) sendReport(bye bool) {
 	data, err := s.buildReport(time.Now(), bye)
+	if err == nil {
+		data, err = s.sealRTCP(data)
+	}
 	if err != nil {
 		if s.firstTime(warnSend) {
 			s.log.Warn("building an RTCP report failed", "err", err)

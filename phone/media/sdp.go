@@ -29,6 +29,9 @@ type Negotiated struct {
 	// RFC 5761); else it goes to RTCPPort (a=rtcp, RFC 3605; 0 = RTP + 1).
 	RTCPMux  bool
 	RTCPPort int
+	// LocalCrypto and RemoteCrypto key SDES-SRTP (srtp_sdp.go): we send
+	// with ours, the far end with its own. Suite "" = audio in clear.
+	LocalCrypto, RemoteCrypto Crypto
 }
 
 // DefaultPtime is the packet time we ask for and send unless the far end
@@ -108,6 +111,13 @@ func freeDynamic(seen map[uint8]string) uint8 {
 // (sendonly → recvonly, ...). Other m-lines of the offer (video, a second
 // audio) are rejected with port 0.
 func Answer(offer *Description, local []Codec, ip string, port int, dtmfPT uint8, sessionID uint64) ([]byte, Negotiated, error) {
+	if offer.Secure() {
+		return nil, Negotiated{}, fmt.Errorf("%w: the far end offers only SRTP (%s); answer it with AnswerSecure", ErrSRTPPolicy, offer.Proto)
+	}
+	return answer(offer, local, ip, port, dtmfPT, sessionID)
+}
+
+func answer(offer *Description, local []Codec, ip string, port int, dtmfPT uint8, sessionID uint64) ([]byte, Negotiated, error) {
 	neg, err := negotiate(offer, local, true)
 	if err != nil {
 		return nil, Negotiated{}, err
@@ -165,8 +175,8 @@ func Negotiate(answer *Description, offered []Codec) (Negotiated, error) {
 // negotiate picks the codec: in local's order (we answer) or in the
 // description's m-line order (the far end answered).
 func negotiate(d *Description, local []Codec, ourOrder bool) (Negotiated, error) {
-	if !isPlainRTP(d.Proto) {
-		return Negotiated{}, fmt.Errorf("media: audio uses %s; only RTP/AVP is supported (no SRTP yet)", d.Proto)
+	if !isPlainRTP(d.Proto) && !d.Secure() {
+		return Negotiated{}, fmt.Errorf("media: audio uses %s; only RTP/AVP, RTP/AVPF and (SDES-SRTP) RTP/SAVP, RTP/SAVPF are supported", d.Proto)
 	}
 	var neg Negotiated
 	if ourOrder {

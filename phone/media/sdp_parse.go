@@ -22,6 +22,7 @@ type Description struct {
 	MaxPtime        int      // a=maxptime in ms; 0 = not given
 	RTCPMux         bool     // a=rtcp-mux (RFC 5761)
 	RTCPPort        int      // a=rtcp's port (RFC 3605); 0 = not given (RTP port + 1)
+	Crypto          []Crypto // a=crypto of a suite we support (RFC 4568), in order (srtp_sdp.go)
 
 	// All m-lines, so an answer can reject the ones we do not take.
 	media      []sdp.MediaName
@@ -106,6 +107,7 @@ func ParseDescription(body []byte) (*Description, error) {
 	d.Ptime = intAttribute(md, &sd, "ptime")
 	d.MaxPtime = intAttribute(md, &sd, "maxptime")
 	d.RTCPMux, d.RTCPPort = rtcpAttributes(md)
+	d.Crypto = cryptoAttributes(md)
 	return d, nil
 }
 

@@ -227,8 +227,8 @@ func TestParseDescriptionErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Negotiate(d, []Codec{NewPCMU()}); err == nil || !strings.Contains(err.Error(), "RTP/SAVP") {
-		t.Errorf("SRTP-only offer: %v; want an error naming RTP/SAVP", err)
+	if _, _, err := Answer(d, []Codec{NewPCMU()}, "10.0.0.2", 4000, 101, 1); err == nil || !strings.Contains(err.Error(), "RTP/SAVP") {
+		t.Errorf("SRTP-only offer answered in clear: %v; want an error naming RTP/SAVP", err)
 	}
 	host := head + "c=IN IP4 media.example.com\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
 	d, err = ParseDescription([]byte(host))

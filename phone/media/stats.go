@@ -16,6 +16,7 @@ type Stats struct {
 	UnknownPayload  uint64 // RTP packets of a payload type not negotiated
 	ForeignSource   uint64 // datagrams from an address that is not the far end's, dropped
 	SendErrors      uint64 // datagrams the socket refused
+	SRTPAuthFail    uint64 // SRTP/SRTCP datagrams failing authentication or replayed, dropped
 }
 
 type streamCounters struct {
@@ -25,6 +26,7 @@ type streamCounters struct {
 	dtmfSent, dtmfReceived         atomic.Uint64
 	garbage, unknownPayload        atomic.Uint64
 	foreignSource, sendErrors      atomic.Uint64
+	srtpAuthFail                   atomic.Uint64
 }
 
 func (c *streamCounters) snapshot() Stats {
@@ -35,6 +37,7 @@ func (c *streamCounters) snapshot() Stats {
 		DTMFSent:    c.dtmfSent.Load(), DTMFReceived: c.dtmfReceived.Load(),
 		Garbage: c.garbage.Load(), UnknownPayload: c.unknownPayload.Load(),
 		ForeignSource: c.foreignSource.Load(), SendErrors: c.sendErrors.Load(),
+		SRTPAuthFail: c.srtpAuthFail.Load(),
 	}
 }
 
@@ -51,5 +54,6 @@ const (
 	warnRecv
 	warnSource
 	warnSink
+	warnSRTP
 	warnKinds
 )

@@ -45,6 +45,9 @@ type StreamConfig struct {
 	RTCPMux      bool
 	RTCPPort     int
 	RTCPInterval time.Duration
+	// SRTP, when set, protects every RTP and RTCP packet sent and checks
+	// every one received (stream_srtp.go); nil = RTP in clear.
+	SRTP *SRTP
 }
 
 // Stream sends and receives one call's audio over RTP with three
@@ -83,6 +86,7 @@ type Stream struct {
 	stats  streamCounters
 	ssrc   uint32        // ours, random (RFC 3550)
 	rtcp   rtcpState     // reports and quality (rtcp.go)
+	sec    *streamSRTP   // nil without cfg.SRTP (stream_srtp.go)
 	levels [2]LevelMeter // microphone and speaker, for onAudioVolume (level.go)
 	lat    streamLatency // pipeline delay (latency.go)
 	warned [warnKinds]atomic.Bool
@@ -131,6 +135,7 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 	}
 	s.ssrc = rand.Uint32()
 	s.initRTCP()
+	s.initSRTP()
 	if s.jb == nil {
 		s.jb = NewAdaptiveJitterBuffer(cfg.Codec.ClockRate(), ptime, defaultAdaptiveSlots, defaultJitterMaxBytes)
 	}

@@ -57,7 +57,8 @@ func (s *Stream) handleDatagram(r *receiver, data []byte, from netip.AddrPort) {
 		s.dropForeign(from, remote)
 		return
 	}
-	if s.muxedRTCP(data, from, remote, fromRemote) {
+	data, ok := s.rtpOf(data, from, remote, fromRemote) // muxed RTCP taken, SRTP opened
+	if !ok {
 		return
 	}
 	if err := r.pkt.Unmarshal(data); err != nil || r.pkt.Version != 2 {

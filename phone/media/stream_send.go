@@ -140,6 +140,10 @@ func (s *Stream) sendFrame(snd *sender) {
 		n, err = s.marshalAudio(snd)
 	}
 	snd.ts += s.tsPerFrame
+	var out []byte
+	if err == nil {
+		out, err = s.sealRTP(snd.buf[:n])
+	}
 	if err != nil {
 		s.stats.sendErrors.Add(1)
 		if s.firstTime(warnSend) {
@@ -147,7 +151,7 @@ func (s *Stream) sendFrame(snd *sender) {
 		}
 		return
 	}
-	if _, err := s.cfg.Conn.WriteToUDPAddrPort(snd.buf[:n], *s.remote.Load()); err != nil {
+	if _, err := s.cfg.Conn.WriteToUDPAddrPort(out, *s.remote.Load()); err != nil {
 		s.stats.sendErrors.Add(1)
 		if !s.isClosed() && s.firstTime(warnSend) {
 			s.log.Warn("sending RTP failed", "to", s.remote.Load().String(), "err", err)
