@@ -101,8 +101,10 @@ func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux, inbound bool) {
 	if qs == nil || qs["rtt"] == nil || num(qs["rtcpSent"]) == 0 || num(qs["rtcpReceived"]) == 0 {
 		t.Fatalf("/v1/state has no measured quality for the call: %v", qs)
 	}
-	if rtt, jit := num(qs["rtt"]), num(qs["jitter"]); rtt < 0 || rtt > 50 || jit < 0 || jit > 40 {
-		t.Errorf("RTT %v ms, jitter %v ms on loopback: want 0–50 and 0–40", rtt, jit)
+	// Loopback takes microseconds, but a loaded machine delays baresip's
+	// answer: only a wrong computation (units, LSR/DLSR) reaches a second.
+	if rtt, jit := num(qs["rtt"]), num(qs["jitter"]); rtt < 0 || rtt > 1000 || jit < 0 || jit > 1000 {
+		t.Errorf("RTT %v ms, jitter %v ms on loopback: want 0–1000 ms", rtt, jit)
 	}
 	if num(qs["loss"]) != 0 || num(qs["packetsLost"]) != 0 || num(qs["remoteLoss"]) != 0 {
 		t.Errorf("loss on loopback: %v", qs)
@@ -137,8 +139,8 @@ func rtcpCall(t *testing.T, kam *labkit.Kamailio, mux, inbound bool) {
 	// LSR/DLSR from which baresip works out its RTT (A − LSR − DLSR): a
 	// wrong DLSR would show as 0 (dropped) or an absurd figure.
 	rtt := waitBaresipRTT(t, far)
-	if rtt <= 0 || rtt > 50_000 {
-		t.Errorf("baresip's RTT from the phone's reports is %d µs, want 0–50 ms", rtt)
+	if rtt <= 0 || rtt > 1_000_000 {
+		t.Errorf("baresip's RTT from the phone's reports is %d µs, want 0–1 s", rtt)
 	}
 
 	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
