@@ -33,6 +33,9 @@ var relayAddr = netip.MustParseAddr("127.0.0.77")
 // measurement to mean anything (20 ms on an idle host).
 const quietTarget = 60
 
+// The tones: the phone's microphone, and baresip's.
+const phoneToneHz, farToneHz = 1030, 440
+
 // impaired is the impairment of the scenario.
 var impaired = impair.Settings{Loss: 0.05, Jitter: 30 * time.Millisecond, Reorder: 0.02, Duplicate: 0.01}
 
@@ -41,7 +44,7 @@ func TestImpairedCallJitterBufferAndConcealment(t *testing.T) {
 	dir := t.TempDir()
 	far, err := labkit.StartBaresip(labkit.BaresipOptions{
 		Dir: dir, User: "1002", Password: labUsers["1002"], Registrar: kam.Addr(),
-		AnswerMode: "auto", ToneHz: 440, Codecs: "PCMU,PCMA",
+		AnswerMode: "auto", ToneHz: farToneHz, Codecs: "PCMU,PCMA",
 	})
 	if err != nil {
 		t.Fatalf("starting baresip: %v", err)
@@ -53,6 +56,9 @@ func TestImpairedCallJitterBufferAndConcealment(t *testing.T) {
 		}
 	})
 	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
+	// 1030 Hz: a 20 ms frame is not a whole number of its periods, so a
+	// frame missing from baresip's recording shows as a splice.
+	cfg.Sim.Input = fmt.Sprintf("tone:%d", phoneToneHz)
 	u := startPhone(t, cfg)
 	phoneLo, phoneHi := cfg.Audio.RTPPortRange()
 	relay, err := impair.Start(impair.Config{
@@ -161,12 +167,12 @@ func TestImpairedCallJitterBufferAndConcealment(t *testing.T) {
 		{"impaired", tImpair.Add(500 * time.Millisecond), tHeavy},
 		{"calm again", tDown, tEnd},
 	}
-	phoneGaps := gapsByPhase(t, "phone", cfg.Sim.Output, tEnd, phases)
+	phoneGaps := gapsByPhase(t, "phone", cfg.Sim.Output, farToneHz, tEnd, phases)
 	recs, err := far.Recordings()
 	if err != nil || len(recs) == 0 {
 		t.Fatalf("baresip recordings: %v %v", recs, err)
 	}
-	farGaps := gapsByPhase(t, "baresip", recs[len(recs)-1], tEnd, phases)
+	farGaps := gapsByPhase(t, "baresip", recs[len(recs)-1], phoneToneHz, tEnd, phases)
 	// baresip writes nothing for a frame it did not get (no PLC for
 	// G.711): its losses shorten the recording rather than leave silence.
 	if a, err := wav.ReadFile(recs[len(recs)-1]); err == nil {
@@ -175,8 +181,9 @@ func TestImpairedCallJitterBufferAndConcealment(t *testing.T) {
 			rec.Round(time.Millisecond), tEnd.Sub(tCall).Round(time.Millisecond), (tEnd.Sub(tCall) - rec).Round(time.Millisecond), st.ToB.Dropped, st.ToB.Received)
 	}
 	for i, p := range phases {
-		t.Logf("%-10s %5.1f s: phone %d gaps (longest %v), baresip %d gaps (longest %v)", p.name,
-			p.to.Sub(p.from).Seconds(), phoneGaps[i].count, phoneGaps[i].longest, farGaps[i].count, farGaps[i].longest)
+		t.Logf("%-10s %5.1f s: phone %d gaps (longest %v), %d splices; baresip %d gaps (longest %v), %d splices", p.name,
+			p.to.Sub(p.from).Seconds(), phoneGaps[i].count, phoneGaps[i].longest, phoneGaps[i].splices,
+			farGaps[i].count, farGaps[i].longest, farGaps[i].splices)
 	}
 	// The bounds are generous on purpose: a loaded CI machine adds its
 	// own jitter. Without concealment 5 % loss alone leaves about 30
@@ -256,12 +263,15 @@ type phaseSpan struct {
 type gapCount struct {
 	count   int
 	longest time.Duration
+	splices int // jumps in the tone's phase: audio missing without silence, or a rough join
 }
 
-// gapsByPhase finds the gaps in a recording of a continuous tone that ends
-// at end: runs of 10 ms or more whose level is under a tenth of the
-// recording's median level.
-func gapsByPhase(t *testing.T, who, path string, end time.Time, phases []phaseSpan) []gapCount {
+// gapsByPhase finds the gaps in a recording of a continuous tone of hz
+// that ends at end: runs of 10 ms or more whose level is under a tenth of
+// the recording's median level; and its splices: samples where the tone
+// breaks off its sine (x[n] − 2cos ω·x[n−1] + x[n−2], zero for a pure
+// sine, over a third of the amplitude), one per 20 ms at most.
+func gapsByPhase(t *testing.T, who, path string, hz float64, end time.Time, phases []phaseSpan) []gapCount {
 	t.Helper()
 	a, err := wav.ReadFile(path)
 	if err != nil {
@@ -283,6 +293,8 @@ func gapsByPhase(t *testing.T, who, path string, end time.Time, phases []phaseSp
 		t.Fatalf("%s's recording %s holds no tone (%d blocks)", who, path, len(sorted))
 	}
 	quiet := sorted[len(sorted)/2] / 10
+	splice := sorted[len(sorted)/2] * math.Sqrt2 / 3
+	c := 2 * math.Cos(2*math.Pi*hz/float64(a.Rate))
 	out := make([]gapCount, len(phases))
 	for i, p := range phases {
 		from := len(levels) - int(end.Sub(p.from)/(5*time.Millisecond))
@@ -301,6 +313,14 @@ func gapsByPhase(t *testing.T, who, path string, end time.Time, phases []phaseSp
 				out[i].longest = max(out[i].longest, time.Duration(run)*5*time.Millisecond)
 			}
 			run = 0
+		}
+		last := -a.Rate
+		for n := max(from*block, 2); n < to*block; n++ {
+			r := float64(mono[n]) - c*float64(mono[n-1]) + float64(mono[n-2])
+			if math.Abs(r) > splice && n-last >= a.Rate/50 && levels[n/block] >= quiet && levels[(n-2)/block] >= quiet {
+				out[i].splices++
+				last = n
+			}
 		}
 	}
 	return out
