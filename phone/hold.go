@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"deskphone/phone/event"
@@ -190,6 +191,9 @@ func (s *Session) OnOffer(o signal.Offer) ([]byte, int) {
 	var neg media.Negotiated
 	if err == nil {
 		neg, err = media.Negotiate(desc, s.p.codecs)
+	}
+	if err == nil && !s.keepsKeyLocked(desc) { // srtp.go
+		err = fmt.Errorf("%w: the new offer drops or changes the call's SRTP key; the phone keeps one key per call", media.ErrSRTPPolicy)
 	}
 	if err != nil {
 		s.mu.Unlock()

@@ -21,6 +21,9 @@ func (p *Phone) onIncoming(in signal.Incoming) {
 	if err == nil {
 		_, err = media.Negotiate(desc, p.codecs) // can we answer at all?
 	}
+	if err == nil {
+		_, _, err = media.AcceptCrypto(desc, p.cfg.Audio.SRTP) // and as audio.srtp says (srtp.go)
+	}
 	if err != nil {
 		p.publishWarning(ErrRTCEnterRoomFailed, "rejected an incoming call with no usable audio: "+err.Error(), in.Caller().User)
 		in.Reject(488, "Not Acceptable Here")
@@ -130,8 +133,9 @@ func (p *Phone) Answer(sessionID string) error {
 		s.mu.Unlock()
 		return newError(ErrRTCEnterRoomFailed, "%v", err)
 	}
-	ver := uint64(time.Now().UnixNano())                                                                                                                    // o= id and version; later SDPs count up from it
-	body, neg, err := media.Answer(offer, p.codecs, p.sdpHost(calls.Host()), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
+	// o= id and version; later SDPs count up from it
+	ver := uint64(time.Now().UnixNano())
+	body, neg, err := media.AnswerSecure(offer, p.codecs, p.sdpHost(calls.Host()), conn.LocalAddr().(*net.UDPAddr).Port, uint8(p.cfg.Audio.DTMFPayloadType), ver, p.cfg.Audio.SRTP) //nolint:gosec // G115: config checks 96-127
 	if err != nil {
 		s.mu.Unlock()
 		_ = conn.Close() // an unused RTP socket: nothing to flush
@@ -141,6 +145,7 @@ func (p *Phone) Answer(sessionID string) error {
 	close(s.decided)
 	s.localSDP, s.lastSent, s.sdpVersion, s.neg = body, body, ver, neg
 	s.remoteHold = neg.Direction == media.RecvOnly || neg.Direction == media.Inactive
+	s.warnClear(neg)
 	in := s.in
 	s.mu.Unlock()
 

@@ -57,7 +57,7 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 		Remark: remark, UUI: uui, started: time.Now(), p: p, done: make(chan struct{}),
 		state: StateDialing, conn: conn, sdpVersion: ver,
 	}
-	s.localSDP, err = media.Offer(p.sdpHost(calls.Host()), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), ver) //nolint:gosec // G115: config checks 96-127
+	s.localSDP, err = media.OfferSecure(p.sdpHost(calls.Host()), conn.LocalAddr().(*net.UDPAddr).Port, p.codecs, uint8(p.cfg.Audio.DTMFPayloadType), ver, p.cfg.Audio.SRTP) //nolint:gosec // G115: config checks 96-127
 	s.lastSent = s.localSDP
 	if err != nil {
 		_ = conn.Close() // an unused RTP socket: nothing to flush
@@ -115,11 +115,11 @@ func (s *Session) OnAnswer(d signal.Dialog) {
 		return
 	}
 	s.dlg = d
-	neg, err := negotiateAnswer(d.RemoteSDP(), s.p.codecs)
+	neg, err := s.negotiateSecureLocked(d.RemoteSDP()) // srtp.go
 	if err != nil {
 		s.p.publishError(ErrRTCEnterRoomFailed, "the far end's answer has no usable audio: "+err.Error(), s.ID)
 		s.mu.Unlock()
-		if s.finish(EndError, "no common codec: "+err.Error(), 0) {
+		if s.finish(EndError, "no usable audio: "+err.Error(), 0) {
 			s.bye(d)
 		}
 		return
@@ -189,6 +189,9 @@ func (s *Session) fail(err error) {
 			msg := fmt.Sprintf("call failed: %d %s", se.Code, se.Reason)
 			if se.Code == 404 || se.Code == 484 || se.Code == 604 {
 				msg = fmt.Sprintf("number %s does not exist (%d %s)", s.Callee, se.Code, se.Reason)
+			}
+			if se.Code == 488 {
+				msg += p.srtpHint()
 			}
 			s.publishLive(func() { p.publishError(se.Code, msg, s.ID) })
 			s.finish(EndError, msg, se.Code)

@@ -78,6 +78,7 @@ type SessionState struct {
 	Codec            string       `json:"codec,omitempty"`
 	Quality          *QualityInfo `json:"quality,omitempty"`      // RTCP and the E-model (quality.go)
 	JitterBuffer     *JitterInfo  `json:"jitterBuffer,omitempty"` // jitterinfo.go
+	SRTP             string       `json:"srtp,omitempty"`         // the SRTP suite; "" = audio in clear (never the key)
 }
 
 // Peer is the other party's number.
@@ -108,6 +109,7 @@ func (s *Session) snapshot() SessionState {
 	if s.neg.Codec != nil {
 		st.Codec = s.neg.Codec.Name()
 	}
+	st.SRTP = s.neg.LocalCrypto.Suite
 	st.Quality = s.streamQualityLocked()
 	st.JitterBuffer = jitterInfo(s.stream)
 	return st
@@ -157,12 +159,17 @@ func (s *Session) nextSDPLocked(dir string) ([]byte, error) {
 // sound devices if the agent talks on it (claimAudio). Called without s.mu.
 func (s *Session) startMedia(conn *rtpSockets, neg media.Negotiated) error {
 	p := s.p
+	sec, err := neg.NewSRTP() // nil in clear
+	if err != nil {
+		_ = conn.Close() // an unused RTP socket: nothing to flush
+		return err
+	}
 	st, err := media.NewStream(media.StreamConfig{
 		Conn: conn.rtp, RTCPConn: conn.rtcp, RTCPMux: neg.RTCPMux, RTCPPort: neg.RTCPPort, Remote: p.viaRelay(neg.Remote), Codec: neg.Codec,
 		PayloadType: neg.PayloadType, DTMFPayloadType: neg.DTMFPayloadType, Ptime: neg.Ptime,
 		OnDTMF: func(d rune) { p.bus.Publish(event.DTMFReceived, DTMFInfo{SessionID: s.ID, Digit: string(d)}) },
 		Logger: p.log.With("part", "media", "session", s.ID),
-		Latch:  p.cfg.Audio.SymmetricRTP, OnDeviceError: s.deviceFailed,
+		Latch:  p.cfg.Audio.SymmetricRTP, OnDeviceError: s.deviceFailed, SRTP: sec,
 	})
 	if err != nil {
 		_ = conn.Close() // an unused RTP socket: nothing to flush

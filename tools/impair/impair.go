@@ -73,6 +73,10 @@ type Config struct {
 	SideA PortRange // the ports of one peer (the phone): names the direction for the seeds
 	Seed  uint64
 	Settings
+	// Tap, when set, sees every datagram the relay receives from a peer,
+	// before impairment: to is the Target port it goes to (a test's packet
+	// capture). data is the relay's own copy: read it, do not change it.
+	Tap func(to int, data []byte)
 }
 
 // PortRange is Lo through Hi inclusive.
@@ -321,7 +325,11 @@ func (r *Relay) readLoop(c *net.UDPConn, peer int) {
 			r.errs.Add(1)
 			continue
 		}
-		r.enqueue(src, peer, append([]byte(nil), buf[:n]...))
+		data := append([]byte(nil), buf[:n]...)
+		if r.cfg.Tap != nil {
+			r.cfg.Tap(peer, data)
+		}
+		r.enqueue(src, peer, data)
 	}
 }
 
