@@ -421,6 +421,13 @@ func (u *UA) whenReady(h sipgo.RequestHandler) sipgo.RequestHandler {
 			}
 			return
 		}
+		if res := strictCheck(req); res != nil {
+			u.log.Debug("request refused", "method", req.Method, "code", res.StatusCode, "reason", res.Reason, "source", req.Source())
+			if req.Method != sip.ACK {
+				_ = tx.Respond(res)
+			}
+			return
+		}
 		h(req, tx)
 	}
 }
