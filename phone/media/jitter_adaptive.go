@@ -258,13 +258,15 @@ func (b *AdaptiveJitterBuffer) measure(arrival time.Duration, ts int64) {
 	}
 }
 
-// tick advances the smoothed playout clock by one frame toward now.
+// tick advances the smoothed playout clock by one packet's duration (a
+// Pop plays one packet; packets may be shorter than the stream's frame)
+// and pulls it toward now.
 func (b *AdaptiveJitterBuffer) tick(now time.Duration) time.Duration {
 	if !b.clockSet {
 		b.clock, b.clockSet = now, true
 		return now
 	}
-	b.clock += b.frame
+	b.clock += time.Duration(b.frameTS) * time.Second / time.Duration(b.rate)
 	off := now - b.clock
 	if off > clockSlack*b.frame || off < -clockSlack*b.frame {
 		b.clock = now // a pause, or a device that restarted
