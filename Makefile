@@ -96,7 +96,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := ./phone/sipua:FuzzSIPMessage ./phone/sipua:FuzzReferTo ./phone/sipua:FuzzInfoDTMF \
                 ./phone/sipua:FuzzParseReginfo ./phone/sipua/wirefuzz:FuzzUAReceive ./phone:FuzzParseReplaces \
                 ./phone/agent/presence:FuzzDecode ./phone/media:FuzzSDP ./phone/media:FuzzRTPReceive \
-                ./phone/media:FuzzDTMFPayload ./phone/media:FuzzRTCP ./config:FuzzParse ./phone/control:FuzzRequestBody ./phone/console:FuzzServe
+                ./phone/media:FuzzDTMFPayload ./phone/media:FuzzRTCP ./phone/media:FuzzParseCrypto ./config:FuzzParse ./phone/control:FuzzRequestBody ./phone/console:FuzzServe
 fuzz: modules
 	@failed=""; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 	  echo "== $$name ($$pkg, $(FUZZTIME))"; start=$$(date +%s); \

@@ -126,3 +126,25 @@ func BenchmarkSRTPProtectUnprotect(b *testing.B) {
 		}
 	}
 }
+
+// ParseCrypto takes the far end's a=crypto from untrusted SDP: any input
+// gives a Crypto or an error, and a Crypto it accepts prints back to a
+// value it accepts again.
+func FuzzParseCrypto(f *testing.F) {
+	f.Add("1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20")
+	f.Add("2 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32")
+	f.Add("x y z")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCrypto(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseCrypto(c.String())
+		if err != nil || back.Tag != c.Tag || back.Suite != c.Suite || !bytes.Equal(back.Key, c.Key) {
+			t.Fatalf("%q parsed to %v, which prints as %q and parses to %v, %v", s, c, c.String(), back, err)
+		}
+		if _, err := NewSRTP(c, c); err != nil {
+			t.Fatalf("an accepted crypto cannot key SRTP: %v", err)
+		}
+	})
+}
