@@ -78,6 +78,7 @@ type RegistrationInfo struct {
 	Reason  string `json:"reason,omitempty"`
 	Expires int    `json:"expires,omitempty"`
 	RetryIn string `json:"retryIn,omitempty"`
+	RetryAt int64  `json:"retryAt,omitempty"` // Unix ms of the next attempt: the display counts down to it
 }
 
 // DTMFInfo is onDTMF's payload (phone): a digit from the far end.

@@ -288,6 +288,7 @@ func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 	info := RegistrationInfo{State: string(st.State), Code: st.Code, Reason: st.Reason, Expires: st.Expires}
 	if st.Retry > 0 {
 		info.RetryIn = st.Retry.String()
+		info.RetryAt = p.clock.Now().Add(st.Retry).UnixMilli()
 	}
 	p.bus.Publish(event.Registration, info)
 	if prev.State == sipua.Registered && st.State == sipua.RegFailed && st.Code == 403 {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -89,7 +90,7 @@ func compact(m Model, cols int, now time.Time) []string {
 		if m.Notice.Text != "" {
 			second = fit(cols, m.Notice.forms()...)
 		}
-		return []string{header(m, cols, right), second}
+		return []string{header(m, cols, right, now), second}
 	}
 	what, status, _ := callRows(m.Call, m.Other, cols, now)
 	return []string{what, withRight(cols, m.Call.Digits, status)}
@@ -97,7 +98,7 @@ func compact(m Model, cols int, now time.Time) []string {
 
 // standard is the 4-row layout, today's 4×20 screen.
 func standard(m Model, cols int, now time.Time) []string {
-	head := header(m, cols, "")
+	head := header(m, cols, "", now)
 	switch {
 	case m.MenuOpen:
 		return append([]string{head}, menu(m, 2, cols, now)...)
@@ -118,7 +119,7 @@ func standard(m Model, cols int, now time.Time) []string {
 func tall(m Model, rows, cols int, now time.Time) []string {
 	lines := make([]string, rows)
 	copy(lines, standard(m, cols, now))
-	lines[0] = header(m, cols, clock(now))
+	lines[0] = header(m, cols, clock(now), now)
 	switch {
 	case m.MenuOpen:
 		copy(lines[1:], menu(m, rows-2, cols, now))
@@ -211,24 +212,35 @@ func timer(c *Call, now time.Time) string {
 
 // header is the extension and the registration, with right (the time of
 // day, …) at the right end when it fits beside one of their forms.
-func header(m Model, cols int, right string) string {
+func header(m Model, cols int, right string, now time.Time) string {
 	var forms []string
-	for _, r := range regForms(m) {
+	for _, r := range regForms(m, now) {
 		forms = append(forms, m.Ext+" "+r)
 	}
 	return withRight(cols, right, forms...)
 }
 
-// regForms are the registration's texts, longest first.
-func regForms(m Model) []string {
+// regForms are the registration's texts, longest first. While the
+// phone waits to register again, the wait counts down.
+func regForms(m Model, now time.Time) []string {
 	r := m.Reg
+	wait := ""
+	if r.State == "failed" && r.RetryAt > 0 {
+		if left := time.UnixMilli(r.RetryAt).Sub(now); left > 0 {
+			wait = strconv.Itoa(int((left + time.Second - 1) / time.Second))
+		}
+	}
 	switch {
+	case m.NoService && wait != "":
+		return []string{"No service, retry " + wait + "s", "No service " + wait + "s", "NoSvc " + wait}
 	case m.NoService:
 		return []string{"No service", "NoSvc"} // was registered: reconnecting (see onTryToReconnect)
 	case r.State == "registered":
 		return []string{"Registered", "Reg"}
 	case r.State == "registering":
 		return []string{"Registering", "Reg..."}
+	case r.State == "failed" && r.Code == 0 && wait != "":
+		return []string{"Not registered " + wait + "s", "Not reg. " + wait + "s", "NoReg " + wait}
 	case r.State == "failed" && r.Code == 0:
 		return []string{"Not registered", "NoReg"}
 	case r.State == "failed":

@@ -73,6 +73,13 @@ func screens() []screen {
 		{"idle_registering", "registering", with(func(m *ui.Model) { m.Reg.State = "registering" }), []string{"1001", "Reg"}},
 		{"idle_logged_out", "not logged in", with(func(m *ui.Model) { m.Reg.State = "unregistered" }), []string{"1001"}},
 		{"idle_no_service", "was registered, the registrar stopped answering", with(func(m *ui.Model) { m.NoService = true }), []string{"1001", "No"}},
+		{"idle_no_service_retry", "no service, the next attempt in 12 s", with(func(m *ui.Model) {
+			m.NoService = true
+			m.Reg = phone.RegistrationInfo{State: "failed", RetryAt: now.Add(11200 * time.Millisecond).UnixMilli()}
+		}), []string{"1001", "No", "12"}},
+		{"idle_not_registered_retry", "never registered (no answer), the next attempt in 4 s", with(func(m *ui.Model) {
+			m.Reg = phone.RegistrationInfo{State: "failed", RetryAt: now.Add(4 * time.Second).UnixMilli()}
+		}), []string{"1001", "4"}},
 		{"idle_wrong_password", "registration refused 401, the onError notice", with(func(m *ui.Model) {
 			m.Reg = phone.RegistrationInfo{State: "failed", Code: 401}
 			m.Notice = ui.Notice{Text: "Wrong password (401)", Short: "Bad passwd (401)"}
