@@ -61,6 +61,19 @@ func (w *written) checkSecrets(t *testing.T, cfg *config.Config) {
 	w.mu.Lock()
 	text := w.buf.String()
 	w.mu.Unlock()
+	// SDES-SRTP keys (RFC 4568) are written "inline:KEY" in SDP: none may
+	// reach a log, an event or an API answer (media.Crypto prints <secret>).
+	for rest := text; ; {
+		i := strings.Index(rest, "inline:")
+		if i < 0 {
+			break
+		}
+		if !strings.HasPrefix(rest[i:], "inline:<secret>") {
+			t.Errorf("the phone wrote an SRTP key (a=crypto inline:) in its logs, events or API answers:\n…%sinline:«the key»", rest[max(0, i-80):i])
+			break
+		}
+		rest = rest[i+len("inline:"):]
+	}
 	for what, s := range secrets {
 		if len(s) < 4 {
 			continue // too short to tell from ordinary text
