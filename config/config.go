@@ -163,7 +163,8 @@ type Audio struct {
 	// (hal/aec).
 	EchoCancel string `yaml:"echo_cancel"`
 	// SRTP is off | optional | mandatory: SDES-SRTP (RFC 4568). optional
-	// offers RTP/SAVP with keys and takes a plain answer; mandatory calls
+	// offers RTP/AVP with a=crypto and takes a plain answer (best effort:
+	// an RTP/SAVP offer would be refused by a plain far end); mandatory calls
 	// only with SRTP, and only over transport tls (keys in clear SIP would
 	// protect nothing).
 	SRTP string `yaml:"srtp"`

@@ -15,6 +15,12 @@
 // (Concealer: Opus), else by G.711 Appendix I-style waveform repetition
 // (plc.go). Stream.JitterStats reports the delay and the late, lost,
 // concealed and duplicate counts.
+//
+// SDES-SRTP (srtp.go, srtp_sdp.go, stream_srtp.go): OfferSecure and
+// AnswerSecure put a=crypto keys in the SDP as audio.srtp says,
+// SecureAnswered reads the far end's, and a stream given
+// StreamConfig.SRTP protects every RTP and RTCP packet it sends and
+// authenticates every one it receives, still without allocating per frame.
 package media
 
 // AudioSource yields mono 16-bit frames; Read blocks until a frame exists,
