@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,12 +40,24 @@ const phoneToneHz, farToneHz = 1030, 440
 // impaired is the impairment of the scenario.
 var impaired = impair.Settings{Loss: 0.05, Jitter: 30 * time.Millisecond, Reorder: 0.02, Duplicate: 0.01}
 
+// TestImpairedCallJitterBufferAndConcealment runs the scenario with G.711
+// (the phone conceals by waveform repetition; baresip has no PLC for it).
 func TestImpairedCallJitterBufferAndConcealment(t *testing.T) {
+	impairedCall(t, "PCMU,PCMA", []string{"PCMU", "PCMA"})
+}
+
+// TestImpairedCallOpus runs it with Opus (libopus's PLC, and in-band FEC
+// where baresip sends it, on both sides).
+func TestImpairedCallOpus(t *testing.T) {
+	impairedCall(t, "opus/48000/2,PCMU,PCMA", []string{"OPUS", "PCMU", "PCMA"})
+}
+
+func impairedCall(t *testing.T, farCodecs string, phoneCodecs []string) {
 	kam := kamailio(t)
 	dir := t.TempDir()
 	far, err := labkit.StartBaresip(labkit.BaresipOptions{
 		Dir: dir, User: "1002", Password: labUsers["1002"], Registrar: kam.Addr(),
-		AnswerMode: "auto", ToneHz: farToneHz, Codecs: "PCMU,PCMA",
+		AnswerMode: "auto", ToneHz: farToneHz, Codecs: farCodecs,
 	})
 	if err != nil {
 		t.Fatalf("starting baresip: %v", err)
@@ -59,6 +72,7 @@ func TestImpairedCallJitterBufferAndConcealment(t *testing.T) {
 	// 1030 Hz: a 20 ms frame is not a whole number of its periods, so a
 	// frame missing from baresip's recording shows as a splice.
 	cfg.Sim.Input = fmt.Sprintf("tone:%d", phoneToneHz)
+	cfg.Audio.Codecs = phoneCodecs
 	u := startPhone(t, cfg)
 	phoneLo, phoneHi := cfg.Audio.RTPPortRange()
 	relay, err := impair.Start(impair.Config{
@@ -73,6 +87,9 @@ func TestImpairedCallJitterBufferAndConcealment(t *testing.T) {
 	u.d.phone.SetMediaRelay(relay)
 	u.registered()
 	id := callFarEnd(t, u, far, "1002")
+	if codec := u.sessionCodec(id); !strings.EqualFold(codec, phoneCodecs[0]) {
+		t.Fatalf("the call's codec is %q, want %s", codec, phoneCodecs[0])
+	}
 
 	tCall := time.Now()
 	// Phase 1, calm: after 3 s of start-up, 5 s whose median target is
@@ -222,6 +239,19 @@ func (u *dut) jitterState(id string) phone.JitterInfo {
 	}
 	u.t.Fatalf("session %s is not in /v1/state", id)
 	return phone.JitterInfo{}
+}
+
+// sessionCodec reads the call's codec from /v1/state.
+func (u *dut) sessionCodec(id string) string {
+	u.t.Helper()
+	list, _ := u.must("GET", "/v1/state", nil)["sessions"].([]any)
+	for _, s := range list {
+		if m, _ := s.(map[string]any); m["sessionId"] == id {
+			c, _ := m["codec"].(string)
+			return c
+		}
+	}
+	return ""
 }
 
 // sampleTargets reads the call's target delay every 100 ms until the
