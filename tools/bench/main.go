@@ -303,7 +303,7 @@ func benchPhone(ctx context.Context, o options, dir, registrar, codec string, lo
 	callBytes := float64(b2.m.HeapAllocBytes-b1.m.HeapAllocBytes) - float64(readBytes) - idleBytesS*window.Seconds()
 	callObjs := float64(b2.m.HeapAllocObjects-b1.m.HeapAllocObjects) - float64(readObjs) - idleObjsS*window.Seconds()
 	r.BytesPF, r.ObjectsPF = callBytes/r.Frames, callObjs/r.Frames
-	if r.PeakRSS, err = peakRSS(p.pid()); err != nil {
+	if r.Mem, err = readMemory(p.pid()); err != nil {
 		return r, err
 	}
 	if o.pprofDir != "" {
@@ -391,7 +391,7 @@ func benchBaresip(ctx context.Context, o options, dir string, kam *labkit.Kamail
 	if err != nil {
 		return r, err
 	}
-	if r.PeakRSS, err = peakRSS(b.PID()); err != nil {
+	if r.Mem, err = readMemory(b.PID()); err != nil {
 		return r, err
 	}
 	return r, b.Stop()

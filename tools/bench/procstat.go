@@ -46,35 +46,51 @@ func parseStatCPU(stat string) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
-// peakRSS is process pid's peak resident set size (VmHWM), in bytes.
-func peakRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, fmt.Errorf("peak RSS of process %d: %w", pid, err)
-	}
-	defer func() { _ = f.Close() }() // read-only
-	return parseVMHWM(bufio.NewScanner(f))
+// memory is a process's resident memory, in bytes, from /proc/PID/status:
+// the peak (VmHWM) and, now, the anonymous part (heap, stacks: RssAnon)
+// and the file-backed part (the executable's and libraries' pages, which
+// the kernel can drop and read again: RssFile).
+type memory struct {
+	Peak, Anon, File int64
 }
 
-// parseVMHWM finds "VmHWM:   10896 kB" in /proc/PID/status.
-func parseVMHWM(sc *bufio.Scanner) (int64, error) {
+func readMemory(pid int) (memory, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return memory{}, fmt.Errorf("memory of process %d: %w", pid, err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	return parseMemory(bufio.NewScanner(f))
+}
+
+// parseMemory reads "VmHWM:   10896 kB", RssAnon and RssFile from
+// /proc/PID/status.
+func parseMemory(sc *bufio.Scanner) (memory, error) {
+	var m memory
+	fields := map[string]*int64{"VmHWM:": &m.Peak, "RssAnon:": &m.Anon, "RssFile:": &m.File}
+	found := 0
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
-		if !ok {
+		name, rest, ok := strings.Cut(sc.Text(), "\t")
+		dst := fields[name]
+		if !ok || dst == nil {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("/proc status: VmHWM line %q: want a number of kB", sc.Text())
+			return m, fmt.Errorf("/proc status: line %q: want a number of kB", sc.Text())
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("/proc status: VmHWM %q: %w", f[0], err)
+			return m, fmt.Errorf("/proc status: %s %q: %w", name, f[0], err)
 		}
-		return kb * 1024, nil
+		*dst = kb * 1024
+		found++
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return m, err
 	}
-	return 0, fmt.Errorf("/proc status has no VmHWM line (a kernel thread, or a process that has exited)")
+	if found != len(fields) {
+		return m, fmt.Errorf("/proc status lacks VmHWM, RssAnon or RssFile (a kernel thread, or a process that has exited)")
+	}
+	return m, nil
 }

@@ -25,16 +25,16 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
-func TestParseVmHWM(t *testing.T) {
-	status := "Name:\tdeskphone\nVmPeak:\t 1263448 kB\nVmHWM:\t   10896 kB\nVmRSS:\t   10500 kB\n"
-	got, err := parseVMHWM(bufio.NewScanner(strings.NewReader(status)))
-	if err != nil || got != 10896*1024 {
-		t.Errorf("VmHWM = %d, %v; want %d", got, err, 10896*1024)
+func TestParseMemory(t *testing.T) {
+	status := "Name:\tdeskphone\nVmPeak:\t 1263448 kB\nVmHWM:\t   10896 kB\nVmRSS:\t   10500 kB\nRssAnon:\t    3684 kB\nRssFile:\t    6816 kB\n"
+	got, err := parseMemory(bufio.NewScanner(strings.NewReader(status)))
+	if want := (memory{Peak: 10896 * 1024, Anon: 3684 * 1024, File: 6816 * 1024}); err != nil || got != want {
+		t.Errorf("parseMemory = %+v, %v; want %+v", got, err, want)
 	}
-	if _, err := parseVMHWM(bufio.NewScanner(strings.NewReader("Name:\tkthreadd\n"))); err == nil {
-		t.Error("a status without VmHWM was accepted")
+	if _, err := parseMemory(bufio.NewScanner(strings.NewReader("Name:\tkthreadd\n"))); err == nil {
+		t.Error("a status without the memory lines was accepted")
 	}
-	if _, err := parseVMHWM(bufio.NewScanner(strings.NewReader("VmHWM:\t 12 MB\n"))); err == nil {
+	if _, err := parseMemory(bufio.NewScanner(strings.NewReader("VmHWM:\t 12 MB\n"))); err == nil {
 		t.Error("a VmHWM not in kB was accepted")
 	}
 }
@@ -44,8 +44,8 @@ func TestOwnProcess(t *testing.T) {
 	if _, err := cpuTime(os.Getpid()); err != nil {
 		t.Error(err)
 	}
-	rss, err := peakRSS(os.Getpid())
-	if err != nil || rss <= 0 {
-		t.Errorf("own peak RSS %d, %v", rss, err)
+	m, err := readMemory(os.Getpid())
+	if err != nil || m.Peak <= 0 || m.Anon <= 0 {
+		t.Errorf("own memory %+v, %v", m, err)
 	}
 }

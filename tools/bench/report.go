@@ -16,7 +16,7 @@ type result struct {
 	Skipped string // why there are no figures; "" = measured
 	Window  time.Duration
 	CPU     time.Duration // during the call window
-	PeakRSS int64         // bytes, over the process's life (start, idle, call)
+	Mem     memory        // peak RSS over the process's life (start, idle, call); anon and file RSS after the call
 
 	// The phone only.
 	IdleCPU    time.Duration // during the idle baseline
@@ -75,8 +75,8 @@ func verdict(ok bool) string {
 // writeReport renders the results as markdown.
 func writeReport(w io.Writer, hdr string, codecs []string, rs []result) {
 	fmt.Fprintf(w, "%s\n\n", hdr)
-	fmt.Fprintln(w, "| codec | caller | call CPU (s) | % of a core | peak RSS (MB) | note |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| codec | caller | call CPU (s) | % of a core | peak RSS (MB) | anon / file RSS (MB) | note |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, c := range codecs {
 		for _, who := range []string{"phone", "baresip"} {
 			r := find(rs, who, c)
@@ -84,14 +84,14 @@ func writeReport(w io.Writer, hdr string, codecs []string, rs []result) {
 				continue
 			}
 			if r.Skipped != "" {
-				fmt.Fprintf(w, "| %s | %s | – | – | – | skipped: %s |\n", c, who, oneLine(r.Skipped))
+				fmt.Fprintf(w, "| %s | %s | – | – | – | – | skipped: %s |\n", c, who, oneLine(r.Skipped))
 				continue
 			}
 			note := ""
 			if who == "phone" {
 				note = fmt.Sprintf("idle %s s over %s (%s)", secs(r.IdleCPU), r.IdleWindow, pctCore(r.IdleCPU, r.IdleWindow))
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", c, who, secs(r.CPU), pctCore(r.CPU, r.Window), mb(r.PeakRSS), note)
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s / %s | %s |\n", c, who, secs(r.CPU), pctCore(r.CPU, r.Window), mb(r.Mem.Peak), mb(r.Mem.Anon), mb(r.Mem.File), note)
 		}
 	}
 	fmt.Fprintln(w)
@@ -106,8 +106,8 @@ func writeReport(w io.Writer, hdr string, codecs []string, rs []result) {
 			ratio := p.CPU.Seconds() / b.CPU.Seconds()
 			fmt.Fprintf(w, "| %s | CPU ≤ 0.5× baresip's | %s s | %s s (0.5× = %.2f s) | %s (%.2f×) |\n",
 				c, secs(p.CPU), secs(b.CPU), b.CPU.Seconds()/2, verdict(ratio <= 0.5), ratio)
-			fmt.Fprintf(w, "| %s | peak RSS ≤ baresip's | %s MB | %s MB | %s |\n",
-				c, mb(p.PeakRSS), mb(b.PeakRSS), verdict(p.PeakRSS <= b.PeakRSS))
+			fmt.Fprintf(w, "| %s | peak RSS ≤ baresip's | %s MB (anon %s) | %s MB (anon %s) | %s |\n",
+				c, mb(p.Mem.Peak), mb(p.Mem.Anon), mb(b.Mem.Peak), mb(b.Mem.Anon), verdict(p.Mem.Peak <= b.Mem.Peak))
 		}
 		if p.Latency != nil {
 			p50, p99 := addedDelay(p.Latency)
