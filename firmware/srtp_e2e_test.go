@@ -210,6 +210,42 @@ func TestSRTPCallsBothWays(t *testing.T) {
 		noClearRTP(t, "phone → baresip", fromPhone, true, 1000)
 	})
 
+	// Hold and resume by either side keep the call's keys: re-INVITEs
+	// repeat them, and the tone is heard after each resume.
+	t.Run("hold and resume", func(t *testing.T) {
+		id := callFarEnd(t, u, far, "1002")
+		afterResume := func() {
+			t.Helper()
+			c.take()
+			waitFor(t, 10*time.Second, func() bool { a, _ := c.count(); return a >= 75 },
+				func() string { a, _ := c.count(); return "after the resume baresip sent " + itoa(a) + " packets" })
+		}
+		u.must("POST", "/v1/hold", map[string]string{"sessionId": id})
+		u.waitEvent(event.Hold, 5*time.Second, func(d any) bool { return field(d, "held") == true && field(d, "by") == "local" })
+		u.must("POST", "/v1/unhold", map[string]string{"sessionId": id})
+		u.waitEvent(event.Hold, 5*time.Second, func(d any) bool { return field(d, "held") == false && field(d, "by") == "local" })
+		afterResume()
+		if _, err := far.Command("hold", ""); err != nil {
+			t.Fatal(err)
+		}
+		u.waitEvent(event.Hold, 5*time.Second, func(d any) bool { return field(d, "held") == true && field(d, "by") == "remote" })
+		if _, err := far.Command("resume", ""); err != nil {
+			t.Fatal(err)
+		}
+		u.waitEvent(event.Hold, 5*time.Second, func(d any) bool { return field(d, "held") == false && field(d, "by") == "remote" })
+		afterResume()
+		talk(t, u, c, id, media.SuiteAES80)
+		u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+		u.wantEnded(id, phone.EndLocalBye)
+		if lv := tailLevels(t, u.cfg.Sim.Output, time.Second, 440, 1000); lv[0] < 0.05 || lv[0] < 5*lv[1] {
+			t.Errorf("after resume the phone does not hear baresip's 440 Hz (440: %.3f, 1000: %.3f)", lv[0], lv[1])
+		}
+		u.noEvent(event.Warning)
+		toPhone, fromPhone := c.take()
+		noClearRTP(t, "baresip → phone after resume", toPhone, false, 440)
+		noClearRTP(t, "phone → baresip after resume", fromPhone, true, 1000)
+	})
+
 	t.Run("baresip calls", func(t *testing.T) {
 		if err := far.Dial(far.URI("1001")); err != nil {
 			t.Fatal(err)
