@@ -120,6 +120,7 @@ func (s *Session) reoffer(hold bool) error {
 		if neg, err := negotiateAnswer(answer, s.p.codecs); err == nil && s.stream != nil {
 			s.stream.SetRemote(s.p.viaRelay(neg.Remote))
 		}
+		s.checkKeyLocked(answer) // srtp.go
 		switch {
 		case hold:
 			_ = s.moveLocked(StateHeld)

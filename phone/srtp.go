@@ -58,3 +58,15 @@ func (p *Phone) srtpHint() string {
 	}
 	return ""
 }
+
+// checkKeyLocked warns when the far end's answer to our re-INVITE drops or
+// changes its SRTP key: the answer cannot be refused, and the stream keeps
+// the call's keys, so its audio may fail authentication from now on.
+func (s *Session) checkKeyLocked(answer []byte) {
+	if !s.neg.Secure() {
+		return
+	}
+	if d, err := media.ParseDescription(answer); err == nil && !s.keepsKeyLocked(d) {
+		s.p.publishWarning(ErrRTCEnterRoomFailed, "the far end's answer to our re-INVITE drops or changes its SRTP key; the phone keeps one key per call, so its audio may be lost", s.ID)
+	}
+}
