@@ -344,3 +344,32 @@ func pcmuTone(pkts [][]byte, freq float64) float64 {
 	}
 	return media.ToneLevel(pcm, 8000, freq)
 }
+
+// audio.srtp optional and baresip's best-effort "srtp" mode: both offer
+// RTP/AVP with a=crypto, and the calls are encrypted both ways.
+func TestSRTPOptionalBestEffort(t *testing.T) {
+	kam, ca, far := tlsLab(t, "srtp")
+	u, c := srtpPhone(t, kam, ca, media.SRTPOptional)
+	id := callFarEnd(t, u, far, "1002")
+	talk(t, u, c, id, media.SuiteAES80)
+	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	u.wantEnded(id, phone.EndLocalBye)
+	heardBoth(t, u, far)
+	_, fromPhone := c.take()
+	noClearRTP(t, "phone → baresip", fromPhone, true, 1000)
+
+	if err := far.Dial(far.URI("1001")); err != nil {
+		t.Fatal(err)
+	}
+	ns := u.waitEvent(event.NewSession, 10*time.Second, func(d any) bool { return field(d, "sessionDirection") == "CallIn" })
+	id = field(ns.Data, "sessionId").(string)
+	u.must("POST", "/v1/answer", map[string]string{"sessionId": id})
+	u.waitEvent(event.Accepted, 10*time.Second, sessionIs(id))
+	talk(t, u, c, id, media.SuiteAES80)
+	if err := far.Hangup(); err != nil {
+		t.Fatal(err)
+	}
+	u.wantEnded(id, phone.EndRemoteBye)
+	_, fromPhone = c.take()
+	noClearRTP(t, "phone → baresip (its call)", fromPhone, true, 1000)
+}
