@@ -170,3 +170,39 @@ func withCrypto(body []byte, proto string, cs []Crypto) ([]byte, error) {
 	}
 	return sd.Marshal()
 }
+
+// KeepCrypto leaves on our SDP only the a=crypto the call uses (keep), or
+// none when keep.Suite is "" (the far end answered in clear), so that a
+// later re-INVITE or answer repeats the call's key, not the whole offer.
+func KeepCrypto(body []byte, keep Crypto) ([]byte, error) {
+	var sd sdp.SessionDescription
+	if err := sd.Unmarshal(body); err != nil {
+		return nil, fmt.Errorf("media: cannot read our own SDP: %w", err)
+	}
+	for _, md := range sd.MediaDescriptions {
+		attrs := md.Attributes[:0]
+		for _, a := range md.Attributes {
+			if a.Key == "crypto" {
+				c, err := ParseCrypto(a.Value)
+				if err != nil || keep.Suite == "" || c.Tag != keep.Tag {
+					continue
+				}
+			}
+			attrs = append(attrs, a)
+		}
+		md.Attributes = attrs
+	}
+	return sd.Marshal()
+}
+
+// SameKey reports whether d (a re-offer, or the answer to our re-offer)
+// still carries the far end's key of the call: the phone keeps one key
+// per call and does not follow a rekey.
+func (d *Description) SameKey(remote Crypto) bool {
+	for _, c := range d.Crypto {
+		if c.Suite == remote.Suite && string(c.Key) == string(remote.Key) {
+			return true
+		}
+	}
+	return false
+}
