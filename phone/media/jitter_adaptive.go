@@ -297,8 +297,12 @@ func (b *AdaptiveJitterBuffer) Pop(dst []byte, now time.Duration) (int, PopStatu
 			return b.missing()
 		}
 		b.dry = 0
-		boundary := b.marker[i] || ts-b.playedTS > b.frameTS*3/2
+		gap := ts-b.playedTS > b.frameTS*3/2 // the far end paused (silence suppression, DTX)
+		boundary := b.marker[i] || gap
 		if !cut && b.stats.Delay < b.target-b.frame/2 {
+			if gap {
+				return 0, PopSilence // the pause's own length, as its timestamps say
+			}
 			b.adjusted(&b.stats.Stretched)
 			if boundary {
 				return 0, PopSilence // a longer pause between talk spurts

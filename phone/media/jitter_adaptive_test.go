@@ -321,6 +321,21 @@ func TestAdaptiveTalkSpurts(t *testing.T) {
 	}
 }
 
+// A pause of two frames inside speech (DTX, sequence numbers contiguous):
+// the buffer bridges it at its length (two frames to conceal: Opus's PLC
+// makes comfort noise of them) and counts no delay change or loss.
+func TestAdaptiveShortPauseKeepsItsLength(t *testing.T) {
+	f := newFarEnd(t, 11)
+	f.silent = func(k int) bool { return k%50 == 30 || k%50 == 31 }
+	f.run(10 * time.Second)
+	f.checkOrder()
+	st := f.b.JitterStats()
+	t.Logf("%v %+v", f.status, st)
+	if quiet := f.status[PopSilence] + f.status[PopConceal]; quiet < 19 || quiet > 22 || st.Stretched+st.Dropped+st.Lost != 0 {
+		t.Errorf("10 pauses of 2 frames: %d silent or concealed frames, %+v", quiet, st)
+	}
+}
+
 func TestAdaptiveOversizedPayload(t *testing.T) {
 	b := NewAdaptiveJitterBuffer(8000, 20*time.Millisecond, 16, 4)
 	b.Push(Packet{Seq: 1, Payload: make([]byte, 5)})
