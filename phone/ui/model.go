@@ -68,9 +68,8 @@ func (c *Call) third() string {
 	return c.Digits
 }
 
-// model reads the phone's state and the UI's notes into a Model.
-func (u *UI) model() Model {
-	ps := u.p.State()
+// model reads the phone's state ps and the UI's notes into a Model.
+func (u *UI) model(ps phone.State) Model {
 	cfg := u.p.Config()
 	m := Model{
 		Ext: cfg.Account.User, Reg: ps.Registration, NoService: ps.Connection == conn.Lost,

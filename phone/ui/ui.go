@@ -165,11 +165,14 @@ func (u *UI) render() {
 	_ = u.front.SetLED(hal.LEDReg, reg)
 	_ = u.front.SetLED(hal.LEDLine, line)
 	_ = u.front.SetLED(hal.LEDMute, mute)
-	_ = u.front.Show(u.Screen())
+	_ = u.front.Show(u.screen(ps)) // the same State: each one costs a dozen allocations
 }
 
 // Screen is what the display shows now, laid out for its size.
-func (u *UI) Screen() []string {
+func (u *UI) Screen() []string { return u.screen(u.p.State()) }
+
+// screen lays out the display for the phone's state ps.
+func (u *UI) screen(ps phone.State) []string {
 	rows, cols := u.front.Size()
-	return Render(u.model(), rows, cols, u.now())
+	return Render(u.model(ps), rows, cols, u.now())
 }
