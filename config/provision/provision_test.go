@@ -257,7 +257,7 @@ func TestCorruptFileRefused(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"bad YAML", "account:\n  password: pw\n display_name: [x\n", ":3: YAML syntax error"},
 		{"unknown key", "account:\n  password: pw\ncalls:\n  ring_timout: 10s\n", ":4: calls.ring_timout: unknown key"},
-		{"invalid value", "account:\n  password: pw\n  transport: sctp\n", ":3: account.transport: 'sctp' is not supported; use udp or tcp"},
+		{"invalid value", "account:\n  password: pw\n  transport: sctp\n", ":3: account.transport: 'sctp' is not supported; use udp, tcp or tls"},
 		{"not a mapping", "- a\n- b\n", ":1: expected a mapping of sections"},
 		{"too large", "# " + strings.Repeat("x", MaxFile) + "\n", ": is larger than 256 KiB"},
 	} {
