@@ -20,6 +20,12 @@
 // A codec the firmware does not take (Opus before it lands) is skipped for
 // the phone with the reason; baresip's figures are still measured.
 //
+// baresip's speaker is, by default, a device that never plays
+// (-baresip-speaker none): the lab's usual one, ALSA's null device, is not
+// paced, so its player thread spins a core and its CPU figures mean
+// nothing. The phone's speaker is the sim board's WAV file, paced by the
+// board's clock; both microphones are paced sine generators.
+//
 //	unshare -n -- bash -c 'ip link set lo up && bench -firmware bin/deskphone -duration 10s'
 //
 // -pprof DIR adds, after each measured phone call, a profiled one: a CPU
