@@ -81,7 +81,18 @@ type Agent struct {
 	cur     Change // the effective status
 	listen  []Listener
 
-	notify sync.Mutex // held while listeners run: they hear changes in order
+	// Changes are queued under mu and delivered under notify, which is
+	// never taken while mu is held: a listener may read the agent
+	// (Snapshot takes mu) while another change is being committed.
+	queue  []committed // committed, not yet delivered (guarded by mu)
+	notify sync.Mutex  // held while listeners run: they hear changes in order
+}
+
+// committed is one change waiting for the listeners.
+type committed struct {
+	c, prev Change
+	src     Source
+	ls      []Listener
 }
 
 // New returns an agent in its initial status (online).
@@ -443,11 +454,23 @@ func (a *Agent) commit(c Change, src Source) {
 		return
 	}
 	a.cur = c
-	ls := slices.Clone(a.listen)
-	a.notify.Lock()
+	a.queue = append(a.queue, committed{c, prev, src, slices.Clone(a.listen)})
 	a.mu.Unlock()
+	// Whoever holds notify first delivers every queued change in commit
+	// order; commit returns once its own change has been delivered.
+	a.notify.Lock()
 	defer a.notify.Unlock()
-	for _, l := range ls {
-		l(c, prev, src)
+	for {
+		a.mu.Lock()
+		if len(a.queue) == 0 {
+			a.mu.Unlock()
+			return
+		}
+		next := a.queue[0]
+		a.queue = a.queue[1:]
+		a.mu.Unlock()
+		for _, l := range next.ls {
+			l(next.c, next.prev, next.src)
+		}
 	}
 }
