@@ -190,18 +190,27 @@ func bench(ctx context.Context, o options, log io.Writer) (rs []result, err erro
 	for _, c := range o.codecs {
 		fmt.Fprintf(log, "bench: %s: the phone's call (%s idle, then %s)\n", c, o.idle, o.duration)
 		r, perr := benchPhone(ctx, o, dir, kam.Addr(), c, log)
-		rs = append(rs, r)
+		rs = append(rs, failed(r, perr))
 		if perr != nil {
 			return rs, fmt.Errorf("phone, %s: %w", c, perr)
 		}
 		fmt.Fprintf(log, "bench: %s: the baresip caller's call (%s)\n", c, o.duration)
 		b, berr := benchBaresip(ctx, o, dir, kam, far, c)
-		rs = append(rs, b)
+		rs = append(rs, failed(b, berr))
 		if berr != nil {
 			return rs, fmt.Errorf("baresip, %s: %w", c, berr)
 		}
 	}
 	return rs, nil
+}
+
+// failed marks a call that did not finish, so the report shows why
+// instead of figures it never measured.
+func failed(r result, err error) result {
+	if err != nil && r.Skipped == "" {
+		r.Skipped = "did not finish: " + err.Error()
+	}
+	return r
 }
 
 // sleep waits d unless ctx ends first.
