@@ -36,8 +36,8 @@ func mediaWatchPeriod(first, mid time.Duration) time.Duration {
 }
 
 // watchMedia runs for a connected call until it ends: see the top of the
-// file. A timer per look (not a ticker) lets a test's fake clock see when
-// the watchdog waits again.
+// file. A timer re-armed per look (not a ticker) lets a test's fake clock
+// see when the watchdog waits again.
 func (s *Session) watchMedia(d signal.Dialog) {
 	first, mid := s.p.cfg.Calls.FirstMediaTimeout, s.p.cfg.Calls.MediaTimeout
 	if first <= 0 && mid <= 0 {
@@ -53,14 +53,14 @@ func (s *Session) watchMedia(d signal.Dialog) {
 	if d != nil {
 		hungUp = d.Done()
 	}
+	t := clk.NewTimer(period) // re-armed per look: a new one each time was 3 heap objects, twice a second
+	defer t.Stop()
 	for {
-		t := clk.NewTimer(period)
+		t.Reset(period)
 		select {
 		case <-s.done:
-			t.Stop()
 			return
 		case <-hungUp:
-			t.Stop()
 			return
 		case <-t.Chan():
 		}
