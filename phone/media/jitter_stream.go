@@ -9,16 +9,12 @@ const defaultAdaptiveSlots = 64
 // jitterNow is the clock of Packet.Arrival and Pop's now: monotonic.
 func jitterNow() time.Duration { return time.Duration(nanotime()) }
 
-// JitterStats returns the jitter buffer's delay and counters, with the
-// frames the playout loop concealed. A buffer that does not report (a
-// custom one) gives only Concealed.
+// JitterStats returns the jitter buffer's delay and counters as of the
+// last frame played, with the frames the playout loop concealed. It takes
+// no lock of the media path (jitter_pub.go). A buffer that does not report
+// (a custom one) gives only Concealed.
 func (s *Stream) JitterStats() JitterStats {
-	s.jbMu.Lock()
-	var st JitterStats
-	if r, ok := s.jb.(JitterStatser); ok {
-		st = r.JitterStats()
-	}
-	s.jbMu.Unlock()
+	st := s.jbPub.load()
 	st.Concealed = s.concealed.Load()
 	return st
 }

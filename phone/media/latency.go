@@ -166,19 +166,10 @@ func (s *Stream) Latency() Latency {
 	return l
 }
 
-// bufferHold asks the jitter buffer for its delay and target.
+// bufferHold is the jitter buffer's delay and target, as published by
+// the playout loop (jitter_pub.go).
 func (s *Stream) bufferHold() (delay, target time.Duration) {
-	s.jbMu.Lock()
-	defer s.jbMu.Unlock()
-	switch jb := s.jb.(type) {
-	case JitterStatser:
-		st := jb.JitterStats()
-		return st.Delay, st.Target
-	case *FixedJitterBuffer:
-		d := time.Duration(jb.depth) * s.ptime
-		return d, d
-	}
-	return 0, 0
+	return time.Duration(s.jbPub.delay.Load()), time.Duration(s.jbPub.target.Load())
 }
 
 // live is the set of started, unclosed streams, for LiveLatency: a debug

@@ -399,17 +399,7 @@ func (s *Stream) Quality() Quality {
 	return q
 }
 
-// jitterDelay is the jitter buffer's playout delay: its own figure if it
-// reports one, else the fixed buffer's depth.
-func (s *Stream) jitterDelay() time.Duration {
-	s.jbMu.Lock()
-	defer s.jbMu.Unlock()
-	switch jb := s.jb.(type) {
-	case interface{ Delay() time.Duration }:
-		return jb.Delay()
-	case *FixedJitterBuffer:
-		return time.Duration(jb.depth) * s.ptime
-	default:
-		return 0
-	}
-}
+// jitterDelay is the jitter buffer's playout delay
+// (its target, the delay it settles at), as the playout loop published
+// it: the RTCP goroutine takes no lock of the media path.
+func (s *Stream) jitterDelay() time.Duration { return time.Duration(s.jbPub.target.Load()) }

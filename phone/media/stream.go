@@ -78,8 +78,9 @@ type Stream struct {
 	sink   atomic.Pointer[sinkHolder]   // the speaker; nil = discard, paced by a ticker
 	dtmf   *dtmfSender                  // nil when telephone-event was not negotiated
 
-	jbMu sync.Mutex
-	jb   JitterBuffer
+	jbMu  sync.Mutex // between the receiver (Push) and the playout loop (Pop) only
+	jbPub jitterPub  // the buffer's figures for everyone else
+	jb    JitterBuffer
 
 	concealed atomic.Uint64 // frames the playout loop concealed (plc_stream.go)
 
@@ -144,6 +145,7 @@ func NewStream(cfg StreamConfig) (*Stream, error) {
 	}
 	s.SetRemote(cfg.Remote)
 	s.SetDevices(cfg.Source, cfg.Sink)
+	s.publishJitterLocked() // its figures before the first frame (no goroutine runs yet)
 	return s, nil
 }
 

@@ -83,6 +83,7 @@ func (s *Stream) fillFrame(pl *player) {
 		if st == PopLost && pl.conceal.codec != nil {
 			fec, haveFEC = s.jb.PeekNext(pl.conceal.fec)
 		}
+		s.publishJitterLocked()
 		s.jbMu.Unlock()
 		if st != PopFrame {
 			pl.n += s.concealFrame(pl, st, fec, haveFEC)
