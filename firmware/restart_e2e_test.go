@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -63,19 +64,7 @@ func TestRegistrarRestart(t *testing.T) {
 		t.Logf("restart %d: registered %v after Kamailio was launched again (%v after the lab saw it answer)", i,
 			rec.Time.Sub(launched).Round(time.Millisecond), rec.Time.Sub(answering).Round(time.Millisecond))
 
-		// Lost, TryToReconnect ×n, Recovery: in that order, nothing else.
-		var seq []string
-		for _, e := range u.eventsSince(mark) {
-			switch e.Name {
-			case event.ConnectionLost, event.TryToReconnect, event.ConnectionRecovery:
-				seq = append(seq, e.Name)
-			}
-		}
-		n := len(seq)
-		if n < 3 || seq[0] != event.ConnectionLost || seq[n-1] != event.ConnectionRecovery ||
-			slices.ContainsFunc(seq[1:n-1], func(s string) bool { return s != event.TryToReconnect }) {
-			t.Fatalf("restart %d: connection events %v, want onConnectionLost, onTryToReconnect ×n, onConnectionRecovery", i, seq)
-		}
+		u.wantOutage(mark, fmt.Sprintf("restart %d", i))
 	}
 	slices.Sort(took)
 	t.Logf("launch → registered over %d restarts: median %v, worst %v (target ≤ 2 s)",
@@ -107,4 +96,23 @@ func (u *dut) eventsSince(n int) []event.Event {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return slices.Clone(u.events[min(n, len(u.events)):])
+}
+
+// wantOutage checks the connection events since event mark: one outage,
+// reported as onConnectionLost, onTryToReconnect per attempt, then
+// onConnectionRecovery, in that order and nothing else.
+func (u *dut) wantOutage(mark int, what string) {
+	u.t.Helper()
+	var seq []string
+	for _, e := range u.eventsSince(mark) {
+		switch e.Name {
+		case event.ConnectionLost, event.TryToReconnect, event.ConnectionRecovery:
+			seq = append(seq, e.Name)
+		}
+	}
+	n := len(seq)
+	if n < 3 || seq[0] != event.ConnectionLost || seq[n-1] != event.ConnectionRecovery ||
+		slices.ContainsFunc(seq[1:n-1], func(s string) bool { return s != event.TryToReconnect }) {
+		u.t.Fatalf("%s: connection events %v, want onConnectionLost, onTryToReconnect ×n, onConnectionRecovery", what, seq)
+	}
 }

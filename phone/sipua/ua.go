@@ -199,7 +199,7 @@ func New(cfg Config) (*UA, error) {
 		u.listener = pc
 		localAddr = pc.LocalAddr().String()
 		go func() { _ = u.srv.ServeUDP(pc) }()
-	case "tcp":
+	case "tcp", "tls":
 		ln, err := net.Listen("tcp4", cfg.Listen)
 		if err != nil {
 			_ = ua.Close() // the setup error is the one to report
@@ -207,20 +207,15 @@ func New(cfg Config) (*UA, error) {
 		}
 		u.listener = ln
 		localAddr = ln.Addr().String()
-		go func() { _ = u.srv.ServeTCP(ln) }()
-	case "tls":
+		if cfg.Transport == "tcp" {
+			go func() { _ = u.srv.ServeTCP(ln) }()
+			break
+		}
 		// SIP over TLS runs on the connection the phone opens to the
 		// registrar, which reaches the phone back over it (RFC 5626
 		// §3.5.2, RFC 5923): the phone has no certificate to serve TLS
 		// with. The port is held, so the Contact's port stays ours, and
 		// anything connecting to it is hung up on.
-		ln, err := net.Listen("tcp4", cfg.Listen)
-		if err != nil {
-			_ = ua.Close() // the setup error is the one to report
-			return nil, fmt.Errorf("cannot open the SIP port %s: %w (is another program using it? change account.listen)", cfg.Listen, err)
-		}
-		u.listener = ln
-		localAddr = ln.Addr().String()
 		go refuseInbound(ln)
 	}
 	if cfg.Transport == "udp" {
