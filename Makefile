@@ -4,13 +4,15 @@ BIN     := bin/deskphone
 # Debian packages the lab, the tests and the cgo build need (systemd: the
 # package test runs systemd-analyze verify on the unit).
 APT_PKGS := kamailio kamailio-presence-modules kamailio-sqlite-modules kamailio-tls-modules sip-tester sipsak baresip-core sqlite3 sox alsa-utils \
-            libopus-dev libasound2-dev libspeexdsp-dev pkg-config iproute2 util-linux \
+            libopus-dev libopusfile-dev libasound2-dev libspeexdsp-dev pkg-config iproute2 util-linux \
             systemd chromium
 # The real peers run in a private network namespace: baresip binds RTP on the
 # wildcard address whatever its config says, and fixed ports cannot collide.
 NETNS   := unshare -n -- bash -c
 # libopus through cgo (gopkg.in/hraban/opus.v2) without libopusfile, which the
-# phone does not need: every go command here builds with this tag.
+# phone does not need: every go command here builds with this tag. A plain
+# `go vet ./...` or `go build` without it asks pkg-config for opusfile, so
+# libopusfile-dev is in APT_PKGS too (headers only: nothing links it here).
 GOTAGS  := -tags=nolibopusfile
 export GOFLAGS := $(GOTAGS)
 # Inside the namespace there is no network: modules must already be cached.
