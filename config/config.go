@@ -73,6 +73,11 @@ type Account struct {
 	// Keepalive is how often OPTIONS checks that the registrar still
 	// answers (connection supervision); 0 turns it off.
 	Keepalive time.Duration `yaml:"keepalive"`
+	// AddressCheck is how often the phone checks the address it reaches
+	// the registrar from (besides at once on Linux's netlink news of a
+	// changed interface, address or route): a new one is registered and
+	// the calls follow it; none is a lost connection. 0 turns it off.
+	AddressCheck time.Duration `yaml:"address_check"`
 	// RetryMin and RetryMax bound the exponential back-off (with ±20 %
 	// jitter) between failed registrations.
 	RetryMin time.Duration `yaml:"retry_min"`
@@ -246,13 +251,14 @@ type Console struct {
 func Default() *Config {
 	return &Config{
 		Account: Account{
-			Transport: "udp",
-			Expires:   300,
-			Listen:    "0.0.0.0:5060",
-			Keepalive: 25 * time.Second,
-			RetryMin:  1 * time.Second,
-			RetryMax:  60 * time.Second,
-			Probe:     1 * time.Second,
+			Transport:    "udp",
+			Expires:      300,
+			Listen:       "0.0.0.0:5060",
+			Keepalive:    25 * time.Second,
+			AddressCheck: 5 * time.Second,
+			RetryMin:     1 * time.Second,
+			RetryMax:     60 * time.Second,
+			Probe:        1 * time.Second,
 
 			FailoverTimeout: 5 * time.Second,
 			FailbackProbe:   5 * time.Second,

@@ -78,7 +78,7 @@ func TestLoadExample(t *testing.T) {
 		Account: Account{
 			Registrar: "127.0.0.1:5060", Domain: "127.0.0.1", User: "1001", AuthUser: "1001",
 			Password: "secret", DisplayName: "Agent 1001", Transport: "udp", Expires: 300,
-			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second, RetryMin: time.Second, RetryMax: time.Minute, Probe: time.Second, Provision: "none", Cache: "/var/lib/deskphone/account.json", TrustedPeers: []string{},
+			Listen: "127.0.0.1:5070", Keepalive: 25 * time.Second, AddressCheck: 5 * time.Second, RetryMin: time.Second, RetryMax: time.Minute, Probe: time.Second, Provision: "none", Cache: "/var/lib/deskphone/account.json", TrustedPeers: []string{},
 			Failover: []string{}, FailoverTimeout: 5 * time.Second, FailbackProbe: 5 * time.Second, FailbackAfter: 3,
 		},
 		Agent: Agent{SdkAppId: 1400000001, UserId: "agent1001@example.com", InitialStatus: "free",
@@ -401,7 +401,7 @@ func TestProblems(t *testing.T) {
 			}},
 		// keys
 		{"unknown key with suggestion", []string{"password: secret", "pasword: secret\n  password: secret"},
-			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, failover, dns, failover_timeout, failback_probe, failback_after, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct, ca_file, tls_server_name); did you mean password?"}},
+			[]string{"t.yaml:4: account.pasword: unknown key (known: registrar, failover, dns, failover_timeout, failback_probe, failback_after, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, address_check, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct, ca_file, tls_server_name); did you mean password?"}},
 		{"unknown key without suggestion", []string{"ring_timeout: 30s", "ring_timeout: 30s\n  frobnicate: yes"},
 			[]string{"t.yaml:20: calls.frobnicate: unknown key (known: ring_timeout, answer_timeout, max_lines, hold_music, keepalive, session_id_header, first_media_timeout, media_timeout); remove it or fix its spelling"}},
 		{"unknown section", []string{"board: sim", "board: sim\nbaord: sim"},

@@ -54,7 +54,7 @@ api:
 	// Output:
 	// phone.yaml:2: account.password: missing; add password: (or password_file: PATH) under account:
 	// phone.yaml:3: account.registrar: 'pbx:99999' is not a valid port (use 1-65535, e.g. pbx:5060)
-	// phone.yaml:5: account.pasword: unknown key (known: registrar, failover, dns, failover_timeout, failback_probe, failback_after, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct, ca_file, tls_server_name); did you mean password?
+	// phone.yaml:5: account.pasword: unknown key (known: registrar, failover, dns, failover_timeout, failback_probe, failback_after, domain, user, auth_user, password, password_file, display_name, transport, expires, listen, keepalive, address_check, retry_min, retry_max, probe, reg_event, provision, cache, trusted_peers, accept_direct, ca_file, tls_server_name); did you mean password?
 	// phone.yaml:10: api.listen: 0.0.0.0:8080 is reachable from the network; set api.token or api.token_file, or listen on 127.0.0.1
 	// 4 problems; the first is at account.password
 }

@@ -36,6 +36,9 @@ func (d *decoder) validate(c *Config, dir string) {
 	if c.Account.Keepalive < 0 {
 		d.add("account.keepalive", "is negative; use a duration such as 25s, or 0 to turn it off")
 	}
+	if c.Account.AddressCheck < 0 {
+		d.add("account.address_check", "is negative; use a duration such as 5s, or 0 to turn address watching off")
+	}
 	d.checkPositive("account.retry_min", int64(c.Account.RetryMin), "1s")
 	d.checkPositive("account.retry_max", int64(c.Account.RetryMax), "60s")
 	if c.Account.RetryMax > 0 && c.Account.RetryMax < c.Account.RetryMin {

@@ -128,7 +128,7 @@ func (p *Phone) Answer(sessionID string) error {
 		s.mu.Unlock()
 		return newError(ErrAnswerFailure, "the caller's offer cannot be read: %v", err)
 	}
-	conn, err := p.ports.listen(calls.Host())
+	conn, err := p.ports.listen(p.rtpBindHost(calls.Host()))
 	if err != nil {
 		s.mu.Unlock()
 		return newError(ErrRTCEnterRoomFailed, "%v", err)

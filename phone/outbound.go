@@ -47,7 +47,7 @@ func (p *Phone) call(to, remark, uui, replaces string) (string, error) {
 	if strings.ContainsAny(remark, "\r\n") {
 		return "", newError(ErrSIPBadRequest, "'remark' has a line break; give one line")
 	}
-	conn, err := p.ports.listen(calls.Host())
+	conn, err := p.ports.listen(p.rtpBindHost(calls.Host()))
 	if err != nil {
 		return "", newError(ErrRTCEnterRoomFailed, "%v", err)
 	}

@@ -243,6 +243,7 @@ func (p *Phone) Login(ctx context.Context) error {
 		kctx, stop := context.WithCancel(context.Background())
 		p.stopKeepalive = stop
 		go p.keepalive(kctx, ua, p.reg)
+		go p.watchAddress(kctx, ua, p.reg) // address.go
 	}
 	reg := p.reg
 	p.mu.Unlock()
@@ -303,6 +304,14 @@ func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 		p.mu.Unlock()
 		if ua != nil && reg != nil {
 			go p.reprovision(ua, reg)
+		}
+	}
+	if st.State == sipua.Registered && prev.State != sipua.Registered {
+		p.mu.Lock()
+		ua := p.ua
+		p.mu.Unlock()
+		if ua != nil {
+			p.followAddress(ua.Host()) // calls still up move to a changed address (address.go)
 		}
 	}
 	events, report := p.conn.Observe(string(st.State), st.Code, st.Reason)

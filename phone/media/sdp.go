@@ -355,3 +355,30 @@ func Reshape(body []byte, dir string, version uint64) ([]byte, error) {
 	}
 	return sd.Marshal()
 }
+
+// Readdress moves our SDP to host (the phone's address changed): the
+// origin's address and every connection line. changed is false, and body
+// returned as it is, when it already names host.
+func Readdress(body []byte, host string) (out []byte, changed bool, err error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(string(body)); err != nil {
+		return nil, false, fmt.Errorf("media: cannot read our own SDP: %w", err)
+	}
+	move := func(c *sdp.ConnectionInformation) {
+		if c != nil && c.Address != nil && c.Address.Address != host {
+			c.Address.Address, changed = host, true
+		}
+	}
+	if sd.Origin.UnicastAddress != host {
+		sd.Origin.UnicastAddress, changed = host, true
+	}
+	move(sd.ConnectionInformation)
+	for _, md := range sd.MediaDescriptions {
+		move(md.ConnectionInformation)
+	}
+	if !changed {
+		return body, false, nil
+	}
+	out, err = sd.Marshal()
+	return out, true, err
+}

@@ -142,7 +142,7 @@ func (d *dialog) request(method sip.RequestMethod, seq uint32, contentType strin
 	for _, r := range routes {
 		req.AppendHeader(sip.NewHeader("Route", r))
 	}
-	req.AppendHeader(d.u.contact.Clone())
+	req.AppendHeader(d.u.contactHeader())
 	if contentType != "" {
 		req.AppendHeader(sip.NewHeader("Content-Type", contentType))
 	}
@@ -160,7 +160,7 @@ func (d *dialog) request(method sip.RequestMethod, seq uint32, contentType strin
 // timeout, 408 or 481 means the far end has lost the dialog (RFC 3261
 // §12.2.1.2): the dialog ends with ErrDialogGone.
 func (d *dialog) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	tx, err := d.u.cli.TransactionRequest(ctx, req)
+	tx, err := d.u.cli().TransactionRequest(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (d *dialog) reofferOnce(ctx context.Context, sdp []byte) ([]byte, *sip.Resp
 // ack sends the ACK for the 2xx to our INVITE with CSeq seq.
 func (d *dialog) ack(seq uint32) {
 	ack := d.request(sip.ACK, seq, "", nil)
-	if err := d.u.cli.WriteRequest(ack); err != nil {
+	if err := d.u.cli().WriteRequest(ack); err != nil {
 		d.u.log.Warn("sending ACK failed", "call-id", d.callID, "error", err)
 	}
 }
@@ -426,7 +426,7 @@ func (d *dialog) handleOffer(req *sip.Request, tx sip.ServerTransaction, h signa
 	d.localSDP = answer
 	d.mu.Unlock()
 	res := sip.NewResponseFromRequest(req, 200, "OK", answer)
-	res.AppendHeader(d.u.contact.Clone())
+	res.AppendHeader(d.u.contactHeader())
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	d.addSessionTimer(req, res)
 	if req.Method == sip.UPDATE {

@@ -133,7 +133,9 @@ type fakeRegistrar struct {
 	mu      sync.Mutex
 	vias    []string
 	expires []string // each REGISTER's Expires
-	natAs   string   // if set, the received:rport put in the answers' Via (a NAT in between)
+	// contacts is each REGISTER's Contact headers, joined by " | ".
+	contacts []string
+	natAs    string // if set, the received:rport put in the answers' Via (a NAT in between)
 }
 
 func newFakeRegistrar(t *testing.T) *fakeRegistrar {
@@ -159,6 +161,11 @@ func newFakeRegistrar(t *testing.T) *fakeRegistrar {
 		if h := req.GetHeader("Expires"); h != nil {
 			f.expires = append(f.expires, h.Value())
 		}
+		var cs []string
+		for _, h := range req.GetHeaders("Contact") {
+			cs = append(cs, h.Value())
+		}
+		f.contacts = append(f.contacts, strings.Join(cs, " | "))
 		f.mu.Unlock()
 		if code := f.refuse.Load(); code != 0 {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, int(code), "Forbidden", nil))

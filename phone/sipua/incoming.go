@@ -58,7 +58,7 @@ func (in *incoming) respond(code int, reason string, body []byte, hdrs ...sip.He
 // Ring sends 180 Ringing.
 func (in *incoming) Ring() {
 	go func() {
-		if err := in.respond(180, "Ringing", nil, in.u.contact.Clone()); err != nil {
+		if err := in.respond(180, "Ringing", nil, in.u.contactHeader()); err != nil {
 			in.u.log.Debug("180 Ringing failed", "error", err)
 		}
 	}()
@@ -102,7 +102,7 @@ func (in *incoming) Answer(sdp []byte, h signal.DialogHandler) (signal.Dialog, e
 		}
 		in.u.addDialog(d)
 		res := sip.NewResponseFromRequest(req, 200, "OK", sdp)
-		res.AppendHeader(in.u.contact.Clone())
+		res.AppendHeader(in.u.contactHeader())
 		res.AppendHeader(sip.NewHeader("Allow", allowed))
 		res.AppendHeader(sip.NewHeader("Supported", "replaces, timer"))
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))

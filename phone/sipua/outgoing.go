@@ -47,7 +47,7 @@ func (u *UA) Dial(r signal.DialRequest, ev signal.DialEvents) (signal.Outgoing, 
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	maxFwd := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxFwd)
-	req.AppendHeader(u.contact.Clone())
+	req.AppendHeader(u.contactHeader())
 	req.AppendHeader(sip.NewHeader("Allow", allowed))
 	req.AppendHeader(sip.NewHeader("Supported", "replaces, timer"))
 	if r.Replaces != "" {
@@ -88,7 +88,7 @@ func (o *outgoing) Cancel() { o.cancelOnce.Do(func() { close(o.cancel) }) }
 func (o *outgoing) run() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	tx, err := o.u.cli.TransactionRequest(ctx, o.req)
+	tx, err := o.u.cli().TransactionRequest(ctx, o.req)
 	if err != nil {
 		o.ev.OnFail(noAnswer(err))
 		return
@@ -231,7 +231,7 @@ func (o *outgoing) authenticate(ctx context.Context, res *sip.Response) (sip.Cli
 	req.AppendHeader(sip.NewHeader(out, cred.String()))
 	req.CSeq().SeqNo++
 	req.RemoveHeader("Via")
-	return o.u.cli.TransactionRequest(ctx, req)
+	return o.u.cli().TransactionRequest(ctx, req)
 }
 
 // sendCancel sends CANCEL for the INVITE (RFC 3261 §9.1): same Request-URI,
@@ -257,7 +257,7 @@ func (o *outgoing) sendCancel() {
 	// CANCEL is hop-by-hop and answered at once; Timer F bounds it anyway.
 	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 	defer cancel()
-	if _, err := o.u.cli.Do(ctx, c, sipgo.ClientRequestBuild); err != nil {
+	if _, err := o.u.cli().Do(ctx, c, sipgo.ClientRequestBuild); err != nil {
 		o.u.log.Warn("CANCEL failed", "call-id", inv.CallID().Value(), "error", err)
 	}
 }

@@ -219,12 +219,12 @@ func (p *Publication) scheduleLocked(after time.Duration) {
 func (u *UA) doAuth(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	tctx, cancel := context.WithTimeout(ctx, 32*time.Second)
 	defer cancel()
-	res, err := u.cli.Do(tctx, req)
+	res, err := u.cli().Do(tctx, req)
 	if err != nil {
 		return nil, noAnswer(err)
 	}
 	if (res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired) && u.password() != "" {
-		res, err = u.cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.password()})
+		res, err = u.cli().DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.password()})
 		if err != nil {
 			return nil, noAnswer(err)
 		}

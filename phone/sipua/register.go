@@ -389,13 +389,17 @@ func (r *Registration) send(ctx context.Context, dest string, expires int) (int,
 	from := u.fromHeader()
 	to := &sip.ToHeader{DisplayName: u.cfg.DisplayName, Address: aor, Params: sip.NewParams()}
 	r.cseq++
-	contact := u.contact.Clone()
+	contact := u.contactHeader()
 	callID := r.callID
 	req.AppendHeader(from)
 	req.AppendHeader(to)
 	req.AppendHeader(&callID)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: r.cseq, MethodName: sip.REGISTER})
 	req.AppendHeader(contact)
+	gone, stale := u.staleContact() // the binding of an address the phone left goes (address.go)
+	if gone != nil {
+		req.AppendHeader(gone)
+	}
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(expires)))
 
 	timeout := 32 * time.Second // Timer F
@@ -405,12 +409,12 @@ func (r *Registration) send(ctx context.Context, dest string, expires int) (int,
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, err := u.cli.Do(tctx, req)
+	res, err := u.cli().Do(tctx, req)
 	if err != nil {
 		return 0, nil, noAnswer(err)
 	}
 	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-		res, err = u.cli.DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.password()})
+		res, err = u.cli().DoDigestAuth(tctx, req, res, sipgo.DigestAuth{Username: u.cfg.AuthUser, Password: u.password()})
 		if err != nil {
 			return 0, nil, noAnswer(err)
 		}
@@ -420,6 +424,10 @@ func (r *Registration) send(ctx context.Context, dest string, expires int) (int,
 		return 0, res, statusError(res)
 	}
 	u.learnPublic(res)
+	if gone != nil {
+		u.log.Info("the binding of the address the phone left is removed", "contact", gone.Address.String())
+	}
+	u.clearStale(stale)
 	return grantedExpiry(res, contact, expires), res, nil
 }
 
@@ -443,9 +451,9 @@ func (u *UA) learnPublic(res *sip.Response) {
 		port = strconv.Itoa(via.Port)
 	}
 	pub := net.JoinHostPort(host, port)
-	natted := host != u.host || u.cfg.Transport == "udp" && port != strconv.Itoa(u.port) // TCP leaves from an ephemeral port
+	natted := host != u.Host() || u.cfg.Transport == "udp" && port != strconv.Itoa(u.port) // TCP leaves from an ephemeral port
 	if old := u.public.Swap(&pub); (old == nil || *old != pub) && natted {
-		u.log.Info("the registrar sees the phone at another address (NAT)", "public", pub, "local", net.JoinHostPort(u.host, strconv.Itoa(u.port)))
+		u.log.Info("the registrar sees the phone at another address (NAT)", "public", pub, "local", net.JoinHostPort(u.Host(), strconv.Itoa(u.port)))
 	}
 }
 
@@ -515,8 +523,8 @@ func (u *UA) pingTo(ctx context.Context, dest string) error {
 	req.SetTransport(u.transport())
 	req.AppendHeader(u.fromHeader())
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", Host: u.cfg.Domain}, Params: sip.NewParams()})
-	req.AppendHeader(u.contact.Clone())
-	_, err := u.cli.Do(ctx, req)
+	req.AppendHeader(u.contactHeader())
+	_, err := u.cli().Do(ctx, req)
 	if err != nil {
 		return noAnswer(err)
 	}

@@ -315,7 +315,7 @@ func (s *Subscription) send(ctx context.Context, d *dialog, expires int) (*sip.R
 		req.AppendHeader(&callID)
 		req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: sip.SUBSCRIBE})
 		req.AppendHeader(&maxFwd)
-		req.AppendHeader(s.u.contact.Clone())
+		req.AppendHeader(s.u.contactHeader())
 		req.SetDestination(s.u.proxy())
 		req.SetTransport(s.u.transport())
 	} else {

@@ -10,6 +10,7 @@
 package sipua
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,14 +80,21 @@ type UA struct {
 	cfg      Config
 	log      *slog.Logger
 	ua       *sipgo.UserAgent
-	cli      *sipgo.Client
 	srv      *sipgo.Server
-	contact  sip.ContactHeader
-	dlgCli   *sipgo.DialogClientCache
-	dlgSrv   *sipgo.DialogServerCache
-	host     string // address others reach us at (Contact, SDP)
 	port     int
 	listener interface{ Close() error }
+	// local is the address others reach us at and what carries it (the
+	// Contact, sipgo's client that writes it into Via): one value, swapped
+	// whole when the network gives the phone another address (SetHost).
+	local atomic.Pointer[local]
+	// bindHost is account.listen's host: "" when unspecified, then the
+	// address follows the route to the registrar (address.go).
+	bindHost string
+	// listenAddr is the SIP socket's address (host may be 0.0.0.0).
+	listenAddr string
+	// stale is the Contact of an address the phone left, until a
+	// REGISTER removed its binding (address.go).
+	stale atomic.Pointer[sip.ContactHeader]
 
 	mu       sync.Mutex
 	onInvite func(signal.Incoming)
@@ -229,52 +237,69 @@ func New(cfg Config) (*UA, error) {
 	}
 	_, ps, _ := net.SplitHostPort(localAddr)
 	u.port, _ = strconv.Atoi(ps)
-	u.host = lhost
-	if ip := net.ParseIP(lhost); lhost == "" || (ip != nil && ip.IsUnspecified()) {
-		u.host = outboundIP(u.fo.current().addr)
+	u.listenAddr = localAddr
+	if ip := net.ParseIP(lhost); lhost != "" && (ip == nil || !ip.IsUnspecified()) {
+		u.bindHost = lhost
 	}
+	host, err := u.LocalHost()
+	if err != nil {
+		// No network yet: the supervision sets the address once there is
+		// one (phone/address.go).
+		u.log.Warn("no network address to reach the registrar from yet", "error", err)
+		host = cmp.Or(u.bindHost, "127.0.0.1")
+	}
+	l, err := u.newLocal(host)
+	if err != nil {
+		_ = u.Close() // the setup error is the one to report
+		return nil, err
+	}
+	u.local.Store(l)
+	return u, nil
+}
 
+// local is one address of the phone with the Contact and the client that
+// carry it.
+type local struct {
+	host    string
+	contact sip.ContactHeader
+	cli     *sipgo.Client
+}
+
+// newLocal builds the Contact and sipgo's client for host.
+func (u *UA) newLocal(host string) (*local, error) {
 	// WithClientNAT puts rport in our Via (RFC 3581): the server answers
 	// to the address and port our requests came from, so registration
 	// works behind NAT.
-	opts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname(u.host), sipgo.WithClientPort(u.port), sipgo.WithClientNAT()}
-	if cfg.Transport == "udp" {
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(u.cfg.Logger), sipgo.WithClientHostname(host), sipgo.WithClientPort(u.port), sipgo.WithClientNAT()}
+	if u.cfg.Transport == "udp" {
 		// Send from the listening socket, so responses and the registrar's
 		// requests come back to the address in Via and Contact.
-		opts = append(opts, sipgo.WithClientConnectionAddr(localAddr))
+		opts = append(opts, sipgo.WithClientConnectionAddr(u.listenAddr))
 	}
-	u.cli, err = sipgo.NewClient(ua, opts...)
+	cli, err := sipgo.NewClient(u.ua, opts...)
 	if err != nil {
-		_ = u.Close() // the setup error is the one to report
 		return nil, fmt.Errorf("sip client: %w", err)
 	}
 	// No display name in Contact: it belongs in From, and peers that copy
 	// Contact into a Request-URI (SIPp's [next_url]) would copy it too.
-	u.contact = sip.ContactHeader{
-		Address: sip.Uri{Scheme: "sip", User: cfg.User, Host: u.host, Port: u.port},
+	l := &local{host: host, cli: cli, contact: sip.ContactHeader{
+		Address: sip.Uri{Scheme: "sip", User: u.cfg.User, Host: host, Port: u.port},
+	}}
+	if u.cfg.Transport == "tcp" || u.cfg.Transport == "tls" {
+		l.contact.Address.UriParams = sip.NewParams()
+		l.contact.Address.UriParams.Add("transport", u.cfg.Transport)
 	}
-	if cfg.Transport == "tcp" || cfg.Transport == "tls" {
-		u.contact.Address.UriParams = sip.NewParams()
-		u.contact.Address.UriParams.Add("transport", cfg.Transport)
-	}
-	u.dlgCli = sipgo.NewDialogClientCache(u.cli, u.contact)
-	u.dlgSrv = sipgo.NewDialogServerCache(u.cli, u.contact)
-
-	return u, nil
+	return l, nil
 }
 
-// outboundIP is the local address the kernel would use to reach the registrar.
-func outboundIP(registrar string) string {
-	c, err := net.Dial("udp4", registrar)
-	if err != nil {
-		return "127.0.0.1"
-	}
-	defer func() { _ = c.Close() }() // sent nothing: only the local address was wanted
-	return c.LocalAddr().(*net.UDPAddr).IP.String()
-}
+// cli is the client that sends our requests (from the current address).
+func (u *UA) cli() *sipgo.Client { return u.local.Load().cli }
+
+// contactHeader is a copy of our Contact, for a message.
+func (u *UA) contactHeader() *sip.ContactHeader { return u.local.Load().contact.Clone() }
 
 // Host is the address the far end reaches us at (also used for SDP).
-func (u *UA) Host() string { return u.host }
+func (u *UA) Host() string { return u.local.Load().host }
 
 // Port is the local SIP port.
 func (u *UA) Port() int { return u.port }
@@ -394,7 +419,7 @@ func (u *UA) transport() string { return strings.ToUpper(u.cfg.Transport) }
 func (u *UA) whenReady(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		<-u.ready
-		if u.cli == nil { // New failed
+		if u.local.Load() == nil { // New failed
 			return
 		}
 		if missing := missingHeader(req); missing != "" {
