@@ -40,6 +40,11 @@ type BaresipOptions struct {
 	// (offered, clear accepted), "srtp-mand" (mandatory) or "srtp-mandf"
 	// (mandatory, RTP/SAVPF); "" for plain RTP.
 	MediaEnc string
+	// NetNS runs it inside that namespace: SIP, its media address (SDP
+	// c=, net_interface) and ctrl_tcp on its PeerIP, reachable from the
+	// test's side of the link. Its control connection is made from inside
+	// the namespace, so it survives SetLocalIP and RemoveLocalIP.
+	NetNS *NetNS
 }
 
 // Baresip is a running baresip registered with the registrar.
@@ -93,7 +98,7 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 		return nil, fmt.Errorf("baresip: %w", err)
 	}
 	b := &Baresip{opts: opts, sipPort: FreePort("sip+tls")} // baresip also binds SIP/TLS on port + 1
-	ctrlAddr := net.JoinHostPort(Domain, strconv.Itoa(FreePort("tcp")))
+	ctrlAddr := net.JoinHostPort(opts.NetNS.peerHost(), strconv.Itoa(FreePort("tcp")))
 	files := map[string]string{
 		"config":   baresipConfig(opts, b.SIPAddr(), ctrlAddr, rtp),
 		"accounts": b.accountLine() + "\n",
@@ -107,7 +112,7 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 	if _, err := exec.LookPath("baresip"); err != nil {
 		return nil, errors.New("baresip not found: run `make deps`")
 	}
-	b.p, err = startProc("baresip", filepath.Join(dir, "baresip.log"), "-4", "-f", dir)
+	b.p, err = startProcIn(opts.NetNS, "baresip", filepath.Join(dir, "baresip.log"), "-4", "-f", dir)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +123,7 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 		_ = b.p.stop(2 * time.Second)
 		return nil, fmt.Errorf("baresip %s: %w\n--- %s (tail) ---\n%s", opts.User, err, b.p.logPath, b.p.logTail(20))
 	}
-	if b.c, err = dialCtrl(ctrlAddr, 10*time.Second); err != nil {
+	if b.c, err = dialCtrl(opts.NetNS, ctrlAddr, 10*time.Second); err != nil {
 		return fail(err)
 	}
 	if err := b.waitRegistered(10 * time.Second); err != nil {
@@ -180,7 +185,7 @@ ctrl_tcp_listen		%s
 statmode_default	off
 snd_path		%s
 rtcp_mux		%s
-`, sipAddr, Domain, rtpBase, rtpBase+rtpPortCount-1, player, opts.ToneHz,
+`, sipAddr, opts.NetNS.peerHost(), rtpBase, rtpBase+rtpPortCount-1, player, opts.ToneHz,
 		baresipModules, ctrlAddr, filepath.Join(opts.Dir, "rec"), map[bool]string{false: "no", true: "yes"}[opts.RTCPMux]) +
 		baresipSecurity(opts)
 }
@@ -238,7 +243,9 @@ func registeredOK(reginfo string) bool {
 func (b *Baresip) PID() int { return b.p.cmd.Process.Pid }
 
 // SIPAddr is where baresip listens for SIP (UDP and TCP).
-func (b *Baresip) SIPAddr() string { return net.JoinHostPort(Domain, strconv.Itoa(b.sipPort)) }
+func (b *Baresip) SIPAddr() string {
+	return net.JoinHostPort(b.opts.NetNS.peerHost(), strconv.Itoa(b.sipPort))
+}
 
 // URI is the SIP URI of a user on the registrar baresip uses, e.g. to Dial.
 func (b *Baresip) URI(user string) string {

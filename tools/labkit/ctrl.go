@@ -56,10 +56,11 @@ type ctrl struct {
 	readErr error
 }
 
-func dialCtrl(addr string, timeout time.Duration) (*ctrl, error) {
+// dialCtrl connects to addr, from inside ns if it is not nil.
+func dialCtrl(ns *NetNS, addr string, timeout time.Duration) (*ctrl, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		conn, err := ns.dialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c := &ctrl{conn: conn, changed: make(chan struct{}), resp: map[string]ctrlMsg{}}
 			go c.read()

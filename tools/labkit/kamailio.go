@@ -42,11 +42,16 @@ type KamailioOptions struct {
 	// as a registrar in front of NATed phones does: with it a relay (or a
 	// NAT) between a phone and Kamailio carries all of their signalling.
 	NAT bool
+	// NetNS runs it inside that namespace, listening on its PeerIP instead
+	// of 127.0.0.1 (Addr, TLSAddr); the SIP domain stays Domain.
+	NetNS *NetNS
 }
 
-// Kamailio is a running registrar/proxy on 127.0.0.1, UDP and TCP on one port.
+// Kamailio is a running registrar/proxy on 127.0.0.1 (or NetNS.PeerIP),
+// UDP and TCP on one port.
 type Kamailio struct {
 	opts     KamailioOptions
+	host     string // where it listens
 	port     int
 	ctlSock  string
 	p        *proc
@@ -71,7 +76,7 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("kamailio: %w", err)
 	}
-	k := &Kamailio{opts: opts, port: FreePort("sip"), ctlSock: filepath.Join(dir, "kamailio.ctl")}
+	k := &Kamailio{opts: opts, host: opts.NetNS.peerHost(), port: FreePort("sip"), ctlSock: filepath.Join(dir, "kamailio.ctl")}
 	if len(k.ctlSock) > 100 { // a unix socket path must fit in 108 bytes
 		sockDir, err := os.MkdirTemp("", "kam")
 		if err != nil {
@@ -112,7 +117,7 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 func (k *Kamailio) run(logName string) error {
 	dir := k.opts.Dir
 	// -DD: stay in the foreground; -E: log to stderr, which goes to the log.
-	p, err := startProc("kamailio", filepath.Join(dir, logName),
+	p, err := startProcIn(k.opts.NetNS, "kamailio", filepath.Join(dir, logName),
 		"-f", filepath.Join(dir, "kamailio.cfg"), "-DD", "-E", "-Y", dir, "-w", dir)
 	if err != nil {
 		return err
@@ -125,9 +130,10 @@ func (k *Kamailio) run(logName string) error {
 	return nil
 }
 
-// waitReady probes with OPTIONS until Kamailio answers.
+// waitReady probes with OPTIONS until Kamailio answers. In a NetNS the
+// probe goes from inside it, so it needs no address on the test's side.
 func (k *Kamailio) waitReady(timeout time.Duration) error {
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	conn, err := k.opts.NetNS.listenPacket("udp4", net.JoinHostPort(k.host, "0"))
 	if err != nil {
 		return err
 	}
@@ -160,7 +166,7 @@ func (k *Kamailio) waitReady(timeout time.Duration) error {
 }
 
 // Addr is the UDP host:port; TCP listens on the same port.
-func (k *Kamailio) Addr() string { return net.JoinHostPort(Domain, strconv.Itoa(k.port)) }
+func (k *Kamailio) Addr() string { return net.JoinHostPort(k.host, strconv.Itoa(k.port)) }
 
 // Port is Kamailio's SIP port (UDP and TCP).
 func (k *Kamailio) Port() int { return k.port }

@@ -23,6 +23,7 @@ type kamailioCfg struct {
 	CtlSock   string
 	Modules   string
 	Domain    string
+	Host      string // where it listens: Domain, or the NetNS's PeerIP
 	Users     []kamailioUser
 	NoSuchPwd string // never matches: the password of users we do not know
 	DBURL     string // the presence database (Presence only)
@@ -41,7 +42,8 @@ func renderKamailioCfg(opts KamailioOptions, port int, ctlSock string, tlsPort i
 	if opts.RegEvent {
 		opts.Presence = true
 	}
-	c := kamailioCfg{KamailioOptions: opts, Port: port, CtlSock: ctlSock, Modules: kamailioModules, Domain: Domain}
+	c := kamailioCfg{KamailioOptions: opts, Port: port, CtlSock: ctlSock, Modules: kamailioModules, Domain: Domain,
+		Host: opts.NetNS.peerHost()}
 	if opts.Presence {
 		c.DBURL = presenceDBURL(opts.Dir)
 	}
@@ -81,13 +83,16 @@ children=1
 children=2
 {{- end}}
 tcp_children=2
-listen=udp:127.0.0.1:{{.Port}}
-listen=tcp:127.0.0.1:{{.Port}}
+listen=udp:{{.Host}}:{{.Port}}
+listen=tcp:{{.Host}}:{{.Port}}
 {{- if .TLS}}
-listen=tls:127.0.0.1:{{.TLSPort}}
+listen=tls:{{.Host}}:{{.TLSPort}}
 {{- end}}
 auto_aliases=no
-alias="127.0.0.1:{{.Port}}"
+alias="{{.Domain}}:{{.Port}}"
+{{- if ne .Host .Domain}}
+alias="{{.Host}}:{{.Port}}"
+{{- end}}
 dns=no
 rev_dns=no
 dns_try_ipv6=no
@@ -160,7 +165,7 @@ modparam("tm", "fr_inv_timer", 120000)
 modparam("presence", "db_url", "{{.DBURL}}")
 modparam("presence", "subs_db_mode", 0)
 modparam("presence", "publ_cache", 2)
-modparam("presence", "server_address", "sip:{{.Domain}}:{{.Port}}")
+modparam("presence", "server_address", "sip:{{.Host}}:{{.Port}}")
 modparam("presence_xml", "db_url", "{{.DBURL}}")
 modparam("presence_xml", "force_active", 1)
 {{- end}}
@@ -170,8 +175,8 @@ modparam("presence_xml", "force_active", 1)
 modparam("pua", "db_url", "{{.DBURL}}")
 modparam("pua_reginfo", "publish_reginfo", 1)
 modparam("pua_reginfo", "default_domain", "{{.Domain}}")
-modparam("pua_reginfo", "server_address", "sip:reginfo@{{.Domain}}:{{.Port}}")
-modparam("pua_reginfo", "outbound_proxy", "sip:{{.Domain}}:{{.Port}}")
+modparam("pua_reginfo", "server_address", "sip:reginfo@{{.Host}}:{{.Port}}")
+modparam("pua_reginfo", "outbound_proxy", "sip:{{.Host}}:{{.Port}}")
 {{- end}}
 
 request_route {
@@ -197,7 +202,7 @@ request_route {
 	t_check_trans();
 {{- if .RegEvent}}
 	# pua_reginfo's PUBLISH of a registration comes from this very socket.
-	if (is_method("PUBLISH") && $hdr(Event)=~"^reg *(;|$)" && $si=="{{.Domain}}" && $sp=={{.Port}}) {
+	if (is_method("PUBLISH") && $hdr(Event)=~"^reg *(;|$)" && $si=="{{.Host}}" && $sp=={{.Port}}) {
 		if (!t_newtran()) {
 			sl_reply_error();
 			exit;
@@ -237,7 +242,7 @@ request_route {
 		exit;
 	}
 {{- if .ProxyAuth}}
-	if (is_method("INVITE") && $fd=="{{.Domain}}") {
+	if (is_method("INVITE") && ($fd=="{{.Domain}}"{{if ne .Host .Domain}} || $fd=="{{.Host}}"{{end}})) {
 		$var(u) = $fU;
 		route(USER);
 		if ($var(known) == 1) {

@@ -13,7 +13,7 @@ func (k *Kamailio) TLSAddr() string {
 	if k.tlsPort == 0 {
 		return ""
 	}
-	return net.JoinHostPort(Domain, strconv.Itoa(k.tlsPort))
+	return net.JoinHostPort(k.host, strconv.Itoa(k.tlsPort))
 }
 
 func tlsConfigPath(dir string) string { return filepath.Join(dir, "tls.cfg") }

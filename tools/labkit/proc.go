@@ -26,6 +26,18 @@ func startProc(name, logPath string, args ...string) (*proc, error) {
 	return startCmd(exec.Command(name, args...), logPath)
 }
 
+// startProcIn is startProc inside ns (NetNS.Command), or here if ns is nil.
+func startProcIn(ns *NetNS, name, logPath string, args ...string) (*proc, error) {
+	if ns == nil {
+		return startProc(name, logPath, args...)
+	}
+	p, err := startCmd(ns.Command(name, args...), logPath)
+	if p != nil {
+		p.name = name // not nsenter, which exec'd it
+	}
+	return p, err
+}
+
 // startCmd starts cmd (with its Dir, if set) like startProc.
 func startCmd(cmd *exec.Cmd, logPath string) (*proc, error) {
 	name := filepath.Base(cmd.Path)
