@@ -31,6 +31,7 @@ import (
 	"deskphone/phone/logtail"
 	_ "deskphone/phone/media/opus" // registers OPUS (cgo builds; see its package comment)
 	"deskphone/phone/metrics"
+	"deskphone/phone/sipua"
 	"deskphone/phone/ui"
 	"deskphone/tools/ctl"
 )
@@ -53,6 +54,7 @@ func main() {
 	log := newLogger(os.Stderr, lvl) // with priorities under journald
 	// Keep the last lines for GET /v1/logs and the web page.
 	log = slog.New(logtail.Wrap(log.Handler(), logtail.NewRing(logtail.DefaultLines)))
+	sipua.RouteLibraryLogs(log)
 	if *debugAddr != "" {
 		if _, err := startDebug(*debugAddr, log); err != nil {
 			fmt.Fprintf(os.Stderr, "deskphone: %v\n", err)

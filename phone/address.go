@@ -35,6 +35,7 @@ type addressCheck interface {
 // registration is what watchAddress needs of the registration loop.
 type registration interface {
 	Retry(reason string)
+	Moved(reason string)
 }
 
 // watchAddress follows the phone's address until ctx ends.
@@ -76,7 +77,7 @@ func (p *Phone) checkAddress(ua addressCheck, reg registration, gone bool) bool 
 		p.log.Error("cannot move to the phone's new address", "from", old, "to", host, "error", err)
 	case changed:
 		p.log.Warn("the phone's network address changed: registering the new one; the calls follow it", "from", old, "to", host)
-		reg.Retry(fmt.Sprintf("the network address changed from %s to %s", old, host))
+		reg.Moved(fmt.Sprintf("the network address changed from %s to %s", old, host))
 	case gone:
 		p.log.Info("the phone has a network address again", "address", host)
 		reg.Retry("the network address " + host + " is back")

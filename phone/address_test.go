@@ -43,6 +43,7 @@ func (f *fakeAddr) SetHost(h string) (bool, error) {
 type fakeRetry struct{ reasons []string }
 
 func (r *fakeRetry) Retry(reason string) { r.reasons = append(r.reasons, reason) }
+func (r *fakeRetry) Moved(reason string) { r.reasons = append(r.reasons, "moved: "+reason) }
 
 // Every path of one look at the address: the same (nothing), a new one
 // (set, and registered again with the reason), gone (one retry however
@@ -67,7 +68,7 @@ func TestCheckAddress(t *testing.T) {
 		reasons string // the retries asked so far
 	}{
 		{"10.0.0.2", nil, "10.0.0.2", false, ""},
-		{"10.0.0.3", nil, "10.0.0.3", false, "changed from 10.0.0.2 to 10.0.0.3"},
+		{"10.0.0.3", nil, "10.0.0.3", false, "moved: the network address changed from 10.0.0.2 to 10.0.0.3"},
 		{"", noRoute, "10.0.0.3", true, "changed from 10.0.0.2 to 10.0.0.3|10.0.0.3 is gone"},
 		{"", noRoute, "10.0.0.3", true, "changed from 10.0.0.2 to 10.0.0.3|10.0.0.3 is gone"},
 		{"10.0.0.3", nil, "10.0.0.3", false, "changed from 10.0.0.2 to 10.0.0.3|10.0.0.3 is gone|10.0.0.3 is back"},

@@ -315,7 +315,7 @@ func (p *Phone) onRegistration(prev, st sipua.RegStatus) {
 		}
 	}
 	events, report := p.conn.Observe(string(st.State), st.Code, st.Reason)
-	if report {
+	if report && !st.Moved { // a move is a lost connection, not an error (address.go)
 		e := regError(st)
 		p.publishError(e.Code, e.Message, p.cfg.Account.Registrar)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // sipgo logs what it cannot parse at ERROR, the whole datagram included,
@@ -110,4 +112,13 @@ func cut(s string) string {
 		return s
 	}
 	return s[:logValueMax] + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// RouteLibraryLogs sends what sipgo logs through its package-wide default
+// logger (its TCP and UDP connections' notes, e.g. a connection closed
+// under a transaction, "TCP ref went negative") to l, rate-limited like
+// the rest of its logs. sipgo reads that logger without a lock: call this
+// once at start-up, before any UA exists (firmware's main does).
+func RouteLibraryLogs(l *slog.Logger) {
+	sip.SetDefaultLogger(newQuietLogger(l.With("part", "sip"), 20, time.Second))
 }

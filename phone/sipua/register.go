@@ -38,6 +38,9 @@ type RegStatus struct {
 	// CertRefused: the registrar's TLS certificate was refused (wrong CA
 	// or name, ErrCertificate); nothing was sent to it.
 	CertRefused bool
+	// Moved: the registration lapsed because the phone's address changed
+	// (Moved, not an error): it registers the new one at once.
+	Moved bool
 }
 
 // Backoff bounds for failed registrations.
@@ -57,6 +60,9 @@ type Registration struct {
 	done     chan struct{}
 	kick     chan kick     // a keepalive found the registrar gone: say so and retry now
 	move     chan struct{} // the target changed (failing back): register there now
+	// abort cancels the attempt in flight (Retry: the phone's address
+	// changed, so a REGISTER sent from the old one will not be answered).
+	abort atomic.Pointer[context.CancelFunc]
 
 	mu     sync.Mutex
 	status RegStatus
@@ -67,6 +73,7 @@ type Registration struct {
 type kick struct {
 	why    string
 	lost   bool
+	moved  bool   // the phone's address changed (Moved)
 	target string // the target whose keepalive failed ("": the one in use)
 }
 
@@ -150,16 +157,20 @@ func (r *Registration) loop(ctx context.Context) {
 		// still gets the back-off.
 		probeNow := failing && !cut && r.ua.cfg.Probe > 0
 		dest, err := r.target(ctx)
-		var granted int
-		var res *sip.Response
-		var probed bool
+		var out outcome
 		if err == nil {
-			granted, res, err, probed = r.attempt(ctx, dest, probeNow)
+			out = r.abortable(ctx, dest, probeNow)
+			if out.abandoned && ctx.Err() == nil {
+				r.aborted(dest) // Retry: start over now
+				continue
+			}
+			err = out.err
 		}
+		granted, res := out.granted, out.res
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil && probed {
+		if err != nil && out.probed {
 			cut = true
 			continue // the registrar is back: send a fresh REGISTER now
 		}
@@ -181,32 +192,39 @@ func (r *Registration) loop(ctx context.Context) {
 			}
 			failing = true
 		}
-		var answered <-chan struct{}
-		stopProbe := func() {}
-		if err != nil && r.ua.cfg.Probe > 0 && wait > r.ua.cfg.Probe {
-			pctx, cancel := context.WithCancel(ctx)
-			answered, stopProbe = r.ua.probe(pctx, r.ua.cfg.Probe), cancel
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			stopProbe()
+		var kickedFailing bool
+		var ok bool
+		if ok, kickedFailing, leaving = r.pause(ctx, wait, err != nil, dest, leaving); !ok {
 			return
-		case <-t.C:
-		case <-answered: // the registrar is back: register now
-			t.Stop()
-		case k := <-r.kick:
-			t.Stop()
-			if r.Status().State == Registered && r.kicked(k, dest) {
-				failing = true
-			}
-		case <-r.move: // failing back: the next REGISTER goes to the primary
-			t.Stop()
-			leaving = dest
 		}
-		stopProbe()
+		failing = failing || kickedFailing
 	}
+}
+
+// pause waits `wait` before the next attempt, cut short by a kick, a move
+// (failing back: leaving is then dest) or, after a failure, the registrar
+// answering a probe. ok is false when ctx ended; failing, when a kick
+// reported a loss.
+func (r *Registration) pause(ctx context.Context, wait time.Duration, failed bool, dest, leaving string) (ok, failing bool, _ string) {
+	var answered <-chan struct{}
+	if failed && r.ua.cfg.Probe > 0 && wait > r.ua.cfg.Probe {
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		answered = r.ua.probe(pctx, r.ua.cfg.Probe)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false, false, leaving
+	case <-t.C:
+	case <-answered: // the registrar is back: register now
+	case k := <-r.kick:
+		failing = r.Status().State == Registered && r.kicked(k, dest)
+	case <-r.move: // failing back: the next REGISTER goes to the primary
+		leaving = dest
+	}
+	return true, failing, leaving
 }
 
 // registered records a successful REGISTER on dest; failing back from
@@ -269,6 +287,40 @@ func (r *Registration) unbind(ctx context.Context, target string) {
 	}
 }
 
+// outcome is one attempt's (abortable).
+type outcome struct {
+	granted   int
+	res       *sip.Response
+	err       error
+	probed    bool // a probe was answered while the REGISTER was not
+	abandoned bool // Retry cancelled it
+}
+
+// abortable is attempt, which Retry may abandon.
+func (r *Registration) abortable(ctx context.Context, dest string, probe bool) outcome {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.abort.Store(&cancel)
+	var o outcome
+	o.granted, o.res, o.err, o.probed = r.attempt(actx, dest, probe)
+	r.abort.Store(nil)
+	o.abandoned = o.err != nil && actx.Err() != nil
+	return o
+}
+
+// aborted takes the kick of the Retry that cancelled an attempt: a loss
+// when the phone was registered (the refresh was cut short), then the loop
+// registers again at once.
+func (r *Registration) aborted(dest string) {
+	select {
+	case k := <-r.kick:
+		if r.Status().State == Registered {
+			r.kicked(k, dest)
+		}
+	default:
+	}
+}
+
 // kicked reports a loss found outside the loop (a keepalive); a lost
 // target is left for the next one.
 // A keepalive that failed on another target than dest (it was sent
@@ -285,7 +337,7 @@ func (r *Registration) kicked(k kick, dest string) bool {
 			why += "; trying " + next.addr
 		}
 	}
-	r.set(RegStatus{State: RegFailed, Reason: why})
+	r.set(RegStatus{State: RegFailed, Reason: why, Moved: k.moved})
 	return true
 }
 
@@ -351,9 +403,22 @@ func (r *Registration) Kick(reason string) {
 	r.kickWith(k)
 }
 
-// Retry registers again now, without waiting out the back-off (the
-// credentials changed), on the same target.
-func (r *Registration) Retry(reason string) { r.kickWith(kick{why: reason}) }
+// Retry registers again now, without waiting out the back-off, on the
+// same target (the credentials or the phone's address changed): an attempt
+// in flight is abandoned.
+func (r *Registration) Retry(reason string) { r.retry(kick{why: reason}) }
+
+// Moved registers the phone's new address now (SetHost came first): the
+// binding at the old one is lost — reported with reason, as Moved — and an
+// attempt in flight from the old address is abandoned.
+func (r *Registration) Moved(reason string) { r.retry(kick{why: reason, moved: true}) }
+
+func (r *Registration) retry(k kick) {
+	r.kickWith(k)
+	if cancel := r.abort.Load(); cancel != nil {
+		(*cancel)()
+	}
+}
 
 func (r *Registration) kickWith(k kick) {
 	select {
