@@ -1,6 +1,7 @@
 package sipua
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -273,11 +274,23 @@ func (g *guard) pruneLocked(now time.Time) {
 // For UDP it must never return an error: that would stop the listener.
 func (g *guard) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	ap, ok := addrPortOf(p.RemoteAddr)
-	if !ok || g.trusted(ap) || g.allow(ap.Addr()) {
+	udp := p.Transport == "udp" || p.Transport == "UDP"
+	if !ok || g.trusted(ap) {
+		return data, nil
+	}
+	// sipgo matches a CANCEL to the INVITE it cancels by branch alone, and
+	// answers it before any handler sees it. An INVITE the phone took came
+	// from a trusted source, and a CANCEL travels the INVITE's hop (RFC
+	// 3261 §9.1): one from elsewhere is forged, and dropped here.
+	if udp && bytes.HasPrefix(data, []byte("CANCEL ")) {
+		g.refused.Add(1)
+		return nil, nil
+	}
+	if g.allow(ap.Addr()) {
 		return data, nil
 	}
 	g.dropped.Add(1)
-	if p.Transport == "udp" || p.Transport == "UDP" {
+	if udp {
 		return nil, nil
 	}
 	return nil, fmt.Errorf("sip: %s exceeds %d requests/s: closing its connection", ap.Addr(), untrustedRate)

@@ -361,3 +361,42 @@ func TestByeFromThirdPartyRefused(t *testing.T) {
 		t.Fatal("the far end's BYE did not end the call")
 	}
 }
+
+// A CANCEL of a ringing call that does not come from where its INVITE
+// came from is forged: sipgo would match it by branch alone and end the
+// call; the guard drops it. The caller's own CANCEL ends the ringing.
+func TestCancelFromAnotherSourceDropped(t *testing.T) {
+	u := newGuardedUA(t, nil)
+	ringing := make(chan signal.Incoming, 1)
+	u.OnIncoming(func(in signal.Incoming) { ringing <- in })
+	friend := newRawPeer(t, "127.0.0.1")
+	inv := invite(friend, "c-cancel", "f1", "cb1")
+	friend.send(u.Port(), inv)
+	var in signal.Incoming
+	select {
+	case in = <-ringing:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the trusted INVITE did not ring")
+	}
+	cancel := strings.Replace(strings.Replace(inv, "INVITE sip:", "CANCEL sip:", 1), "CSeq: 1 INVITE", "CSeq: 1 CANCEL", 1)
+	before := u.GuardStats().Refused
+	stranger := newRawPeer(t, "127.0.0.9")
+	stranger.send(u.Port(), cancel) // the same Via, branch and tags: only the source differs
+	if res, ok := stranger.waitStatus(200, "CANCEL", 500*time.Millisecond); ok {
+		t.Fatalf("a CANCEL from 127.0.0.9 was answered: %q", res)
+	}
+	select {
+	case <-in.Canceled():
+		t.Fatal("a CANCEL from another source ended the ringing call")
+	default:
+	}
+	if got := u.GuardStats().Refused; got != before+1 {
+		t.Errorf("refused %d → %d, want one more", before, got)
+	}
+	friend.send(u.Port(), cancel)
+	select {
+	case <-in.Canceled():
+	case <-time.After(3 * time.Second):
+		t.Fatal("the caller's own CANCEL did not end the ringing call")
+	}
+}
