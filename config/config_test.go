@@ -699,3 +699,20 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// audio.srtp: optional over a transport in clear is allowed with a warning
+// naming its line (the keys cross the network in the SIP); over TLS, or
+// left at its default, no warning.
+func TestSRTPOptionalInClearWarns(t *testing.T) {
+	c, err := Parse([]byte(edit(t, "  rtp_ports: 16384-16583\n", "  rtp_ports: 16384-16583\n  srtp: optional\n")), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.HasPrefix(c.Warnings[0].String(), "t.yaml:16: audio.srtp: optional over udp sends the SRTP keys in clear SIP") ||
+		!strings.Contains(c.Warnings[0].String(), "account.transport: tls") {
+		t.Errorf("Warnings = %v, want one at t.yaml:16 saying the keys go in clear and what to use", c.Warnings)
+	}
+	if c, err := Parse([]byte(base), "t.yaml"); err != nil || len(c.Warnings) != 0 {
+		t.Errorf("the default (srtp off): warnings %v, %v", c.Warnings, err)
+	}
+}

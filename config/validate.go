@@ -78,7 +78,14 @@ func (d *decoder) validate(c *Config, dir string) {
 		d.add("audio.echo_cancel", "'%s' is not supported; use auto (the speaker route), on or off", c.Audio.EchoCancel)
 	}
 	switch c.Audio.SRTP {
-	case "off", "optional":
+	case "off":
+	case "optional":
+		if c.Account.Transport != "tls" && d.present("audio.srtp") {
+			// Allowed (it is what most phones call "best effort"), but a
+			// listener on the path reads the keys: say so once at start-up.
+			c.Warnings = append(c.Warnings, Problem{File: d.fileOf("audio.srtp"), Line: d.line("audio.srtp"), Key: "audio.srtp",
+				Msg: fmt.Sprintf("optional over %s sends the SRTP keys in clear SIP: anyone who sees the signalling can decrypt the audio; use account.transport: tls", c.Account.Transport)})
+		}
 	case "mandatory":
 		if c.Account.Transport != "tls" {
 			d.add("audio.srtp", "mandatory needs account.transport: tls: over %s the SRTP keys would cross the network in clear", c.Account.Transport)

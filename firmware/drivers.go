@@ -66,7 +66,7 @@ func simOf(board hal.Board) *sim.Board {
 // registered drivers. panel is the board's readable front panel, if it has
 // one; sim is the simulated device on the sim board (the console's keys).
 func openBoard(cfg *config.Config, log *slog.Logger) (board *boards.Board, panel boards.Panel, simp *simPanel, err error) {
-	for _, w := range cfg.Warnings { // today: audio.sim, the board's sound, moved to sim:
+	for _, w := range cfg.Warnings { // a deprecated key; SRTP keys in clear SIP
 		log.Warn("config: " + w.String())
 	}
 	prof, err := boards.Load(cfg.Board)
