@@ -54,8 +54,8 @@ type page struct {
 }
 
 // openBrowser starts headless Chromium (as root here: no sandbox) with a
-// phone-sized window and a throwaway profile.
-func openBrowser(t *testing.T, base string) *page {
+// phone-sized window and a throwaway profile; extra adds flags.
+func openBrowser(t *testing.T, base string, extra ...chromedp.ExecAllocatorOption) *page {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),
@@ -64,6 +64,7 @@ func openBrowser(t *testing.T, base string) *page {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(412, 915),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	ctx, cancelAll := context.WithTimeout(ctx, 3*time.Minute)
