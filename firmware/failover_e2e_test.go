@@ -21,17 +21,28 @@ import (
 // secondary, and calls go through the primary. The
 // figures (kill → registered on the secondary, primary answering →
 // registered on it again) are logged, not asserted.
-func TestFailover(t *testing.T) {
+func TestFailover(t *testing.T) { testFailover(t, "udp", 2) }
+
+// The same over TCP: the phone's connection to the primary dies with it
+// (a closed connection is a lost one), it connects to the secondary, and
+// fails back over a new connection to the primary.
+func TestFailoverTCP(t *testing.T) { testFailover(t, "tcp", 1) }
+
+func testFailover(t *testing.T, transport string, runs int) {
 	primary := privateKamailio(t, labkit.KamailioOptions{})
 	secondary := privateKamailio(t, labkit.KamailioOptions{})
 	farB := farEnd(t, secondary, "1003", "auto", 660)
 	cfg := phoneConfig(t, primary.Addr(), labUsers["1001"])
+	cfg.Account.Transport = transport
 	failoverConfig(cfg, secondary.Addr())
 	u := startPhone(t, cfg)
 	u.registered()
 	waitBound(t, primary, "the primary")
+	if bs, _ := primary.Bindings("1001"); len(bs) != 1 || transport == "tcp" && !strings.Contains(bs[0].Contact, "transport=tcp") {
+		t.Fatalf("the binding on the primary is not over %s: %+v", transport, bs)
+	}
 
-	for run := 1; run <= 2; run++ {
+	for run := 1; run <= runs; run++ {
 		moved := failoverOnce(t, u, primary, secondary)
 		// A call now goes through the secondary to its baresip.
 		u.callWorks(farB, "1003")
@@ -40,34 +51,9 @@ func TestFailover(t *testing.T) {
 		// (the restart lost every binding: one registers afresh).
 		farA := farEnd(t, primary, "1002", "auto", 440)
 		u.callWorks(farA, "1002")
-		t.Logf("run %d: kill → registered on the secondary %v; primary answering → registered on it again %v",
-			run, moved.Round(time.Millisecond), back.Round(time.Millisecond))
+		t.Logf("%s run %d: kill → registered on the secondary %v; primary answering → registered on it again %v",
+			transport, run, moved.Round(time.Millisecond), back.Round(time.Millisecond))
 	}
-}
-
-// The same over TCP: the phone's connection to the primary dies with it
-// (a closed connection is a lost one), it connects to the secondary, and
-// fails back over a new connection to the primary.
-func TestFailoverTCP(t *testing.T) {
-	primary := privateKamailio(t, labkit.KamailioOptions{})
-	secondary := privateKamailio(t, labkit.KamailioOptions{})
-	farB := farEnd(t, secondary, "1003", "auto", 660)
-	cfg := phoneConfig(t, primary.Addr(), labUsers["1001"])
-	cfg.Account.Transport = "tcp"
-	failoverConfig(cfg, secondary.Addr())
-	u := startPhone(t, cfg)
-	u.registered()
-	waitBound(t, primary, "the primary")
-	if bs, _ := primary.Bindings("1001"); len(bs) != 1 || !strings.Contains(bs[0].Contact, "transport=tcp") {
-		t.Fatalf("the binding on the primary is not over TCP: %+v", bs)
-	}
-	moved := failoverOnce(t, u, primary, secondary)
-	u.callWorks(farB, "1003")
-	back := failbackOnce(t, u, primary, secondary)
-	farA := farEnd(t, primary, "1002", "auto", 440)
-	u.callWorks(farA, "1002")
-	t.Logf("TCP: kill → registered on the secondary %v; primary answering → registered on it again %v",
-		moved.Round(time.Millisecond), back.Round(time.Millisecond))
 }
 
 // The registrar as a name: SRV records (priorities 10 and 20) on the
