@@ -1,6 +1,7 @@
 package netwatch
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,3 +28,6 @@ func subscribe() (io.ReadCloser, error) {
 	}
 	return os.NewFile(uintptr(fd), "netlink-route"), nil
 }
+
+// overflowed reports the kernel dropping news the socket had no room for.
+func overflowed(err error) bool { return errors.Is(err, syscall.ENOBUFS) }

@@ -53,11 +53,13 @@ func Watch(ctx context.Context, every time.Duration, log *slog.Logger) <-chan st
 }
 
 // read pokes once per batch of messages until the socket is closed. The
-// messages are not parsed: any of them is a reason to look again.
+// messages are not parsed: any of them is a reason to look again. News
+// that overflowed the socket's buffer (ENOBUFS: a burst of route changes)
+// is news too.
 func read(r io.Reader, poke func()) {
 	buf := make([]byte, 16<<10)
 	for {
-		if _, err := r.Read(buf); err != nil {
+		if _, err := r.Read(buf); err != nil && !overflowed(err) {
 			return
 		}
 		poke()

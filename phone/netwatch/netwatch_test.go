@@ -2,11 +2,13 @@ package netwatch
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,4 +77,30 @@ func TestNetlinkNews(t *testing.T) {
 	ip("addr", "del", "10.78.0.1/24", "dev", link)
 	wait("an address removed")
 	cancel()
+}
+
+// errReader fails with each error in turn, then with io.EOF.
+type errReader struct{ errs []error }
+
+func (r *errReader) Read([]byte) (int, error) {
+	if len(r.errs) == 0 {
+		return 0, io.EOF
+	}
+	err := r.errs[0]
+	r.errs = r.errs[1:]
+	return 0, err
+}
+
+// News lost to a full socket buffer is still news, and reading goes on;
+// any other error (the socket closed) ends it.
+func TestReadOverflowIsNews(t *testing.T) {
+	pokes := 0
+	read(&errReader{errs: []error{nil, &os.PathError{Op: "read", Path: "netlink", Err: syscall.ENOBUFS}, nil}}, func() { pokes++ })
+	want := 3
+	if runtime.GOOS != "linux" {
+		want = 1 // no netlink: only the first read counts
+	}
+	if pokes != want {
+		t.Fatalf("%d pokes, want %d (a message, an overflow, a message; then EOF ends it)", pokes, want)
+	}
 }
