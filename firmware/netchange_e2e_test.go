@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,19 +45,7 @@ func testAddressChange(t *testing.T, transport string) {
 	}
 	t.Cleanup(func() { _ = ns.Close() })
 	kam := privateKamailio(t, labkit.KamailioOptions{NetNS: ns})
-	far, err := labkit.StartBaresip(labkit.BaresipOptions{
-		Dir: t.TempDir(), User: "1002", Password: labUsers["1002"], Registrar: kam.Addr(),
-		AnswerMode: "auto", ToneHz: 440, Codecs: "PCMU,PCMA", NetNS: ns,
-	})
-	if err != nil {
-		t.Fatalf("starting baresip 1002 in the namespace: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = far.Stop()
-		if t.Failed() {
-			t.Logf("baresip 1002's log:\n%s", far.Log())
-		}
-	})
+	far := nsFarEnd(t, ns, kam)
 	subnet := strings.TrimSuffix(ns.PeerIP(), ".1")
 	first, moved, last := ns.LocalIP(), subnet+".3", subnet+".4"
 
@@ -155,6 +144,94 @@ func testAddressChange(t *testing.T, transport string) {
 	u.wantOutage(mark, "address gone and back")
 	wantBinding(t, kam, last)
 	t.Logf("address gone: lost after %v; a new address %s: registered %v after it came", lost.Time.Sub(gone).Round(time.Millisecond), last, rec.Time.Sub(back).Round(time.Millisecond))
+}
+
+// The cable is pulled for 5 s during a call and plugged in again, in the
+// same lab (the veth link set down and up): the route to the registrar
+// goes with the link, so the loss is reported at once ("gone"), not at the
+// next keepalive; the phone registers again as soon as the link is back,
+// and the call — whose address did not change — stays up and is heard
+// again. Over UDP and TCP (whose connection survives the cut).
+func TestLinkDown(t *testing.T) {
+	for _, tr := range []string{"udp", "tcp"} {
+		t.Run(tr, func(t *testing.T) { testLinkDown(t, tr) })
+	}
+}
+
+func testLinkDown(t *testing.T, transport string) {
+	labkit.Require(t)
+	ns, err := labkit.NewNetNS()
+	if err != nil {
+		t.Fatalf("a network namespace for the peers: %v", err)
+	}
+	t.Cleanup(func() { _ = ns.Close() })
+	kam := privateKamailio(t, labkit.KamailioOptions{NetNS: ns})
+	far := nsFarEnd(t, ns, kam)
+	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
+	cfg.Account.Transport = transport
+	cfg.Account.Listen = "0.0.0.0:" + strconv.Itoa(labkit.FreePort(transport))
+	cfg.Account.Keepalive = 2 * time.Second
+	cfg.Account.RetryMin, cfg.Account.RetryMax = 500*time.Millisecond, 2*time.Second
+	u := startPhone(t, cfg)
+	u.registered()
+	id := callFarEnd(t, u, far, "1002")
+	rate := heardRate(t, u)
+	waitHeard(t, u, heardSamples(t, u)+rate)
+
+	u.skipEvents()
+	mark := u.eventCount()
+	link := func(state string) {
+		t.Helper()
+		if out, err := exec.Command("ip", "link", "set", ns.Link(), state).CombinedOutput(); err != nil {
+			t.Fatalf("ip link set %s %s: %v\n%s", ns.Link(), state, err, out)
+		}
+	}
+	cut := time.Now()
+	link("down")
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "set", ns.Link(), "up").Run() })
+	lost := u.waitEvent(event.ConnectionLost, 2*cfg.Account.AddressCheck, nil)
+	if r, _ := field(lost.Data, "reason").(string); !strings.Contains(r, "gone") {
+		t.Errorf("onConnectionLost's reason %q does not say the address is gone", r)
+	}
+	time.Sleep(time.Until(cut.Add(5 * time.Second))) // the cut lasts 5 s
+	back := time.Now()
+	link("up")
+	rec := u.waitEvent(event.ConnectionRecovery, 15*time.Second, nil)
+	u.wantOutage(mark, "link down")
+	wantBinding(t, kam, ns.LocalIP())
+	from := heardSamples(t, u)
+	waitHeard(t, u, from+rate/2) // the far end's audio settles
+	from = heardSamples(t, u)
+	waitHeard(t, u, from+2*rate)
+	if lv := toneBetween(t, u, from, from+2*rate, 440); lv < 0.05 {
+		t.Errorf("after the link came back, the phone's speaker does not carry baresip's 440 Hz (level %.3f)", lv)
+	}
+	if u.sessionState(id) == "" {
+		t.Fatalf("the call did not survive a 5 s link cut:\n%s", u.eventLog())
+	}
+	u.must("POST", "/v1/terminate", map[string]string{"sessionId": id})
+	u.wantEnded(id, phone.EndLocalBye)
+	t.Logf("%s: link down 5 s in a call: lost after %v; registered again %v after the link came back; the call stayed up and is heard",
+		transport, lost.Time.Sub(cut).Round(time.Millisecond), rec.Time.Sub(back).Round(time.Millisecond))
+}
+
+// nsFarEnd is baresip 1002 (auto-answer, 440 Hz) in ns, registered on kam.
+func nsFarEnd(t *testing.T, ns *labkit.NetNS, kam *labkit.Kamailio) *labkit.Baresip {
+	t.Helper()
+	far, err := labkit.StartBaresip(labkit.BaresipOptions{
+		Dir: t.TempDir(), User: "1002", Password: labUsers["1002"], Registrar: kam.Addr(),
+		AnswerMode: "auto", ToneHz: 440, Codecs: "PCMU,PCMA", NetNS: ns,
+	})
+	if err != nil {
+		t.Fatalf("starting baresip 1002 in the namespace: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = far.Stop()
+		if t.Failed() {
+			t.Logf("baresip 1002's log:\n%s", far.Log())
+		}
+	})
+	return far
 }
 
 // wantBinding waits until Kamailio holds one binding of 1001, at host.

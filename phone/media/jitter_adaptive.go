@@ -21,7 +21,8 @@ import "time"
 // concealed frame (the stretch); a delay a frame over target is cut by one
 // frame — at a talk-spurt boundary (marker bit, or a timestamp gap) at
 // once, otherwise by dropping one frame, at most once a second (every
-// other frame while the delay is more than two frames over). This same
+// other frame while the delay is more than two frames over, and all at
+// once, in one discontinuity, when it is more than ten over). This same
 // loop cancels clock drift: a far end whose clock runs fast fills the
 // buffer (drops), a slow one drains it (stretches), so the delay stays put
 // over a long call. Pop's now is the sound device's clock, smoothed.
@@ -92,6 +93,7 @@ const (
 	lateQuantile     = 0.95                   // the target covers this share of packets
 	cutEvery         = time.Second            // drops in mid-speech at most this often …
 	farOver          = 2                      // … unless the delay is this many frames over target
+	flushOver        = 10                     // a delay this many frames over target is cut at once
 	maxDryFrames     = 3                      // concealed frames with nothing held before pausing
 	clockSlack       = 4                      // a now more than 4 frames off the smoothed clock re-anchors it
 	clockSmoothShift = 5                      // the smoothed clock moves 1/32 of the way to now per Pop
@@ -238,6 +240,19 @@ func (b *AdaptiveJitterBuffer) measure(arrival time.Duration, ts int64) {
 		b.base = min(b.base, m)
 	}
 	late := transit - b.base
+	if late > b.maxDelay {
+		// Later than the buffer would ever wait: not jitter but a step —
+		// the far end resumed behind after it could not send, the route
+		// changed, or this process stalled and read a burst. Re-base on
+		// it: packets that come sooner lower the base again at once (the
+		// rest of a burst), and a lasting step is the new base instead of
+		// a backlog to cut and a target pinned at the ceiling.
+		for i := range b.blockMin {
+			b.blockMin[i] = transit
+		}
+		b.base, late = transit, 0
+		b.stats.Rebased++
+	}
 	// The histogram forgets old packets; the target is the lateness that
 	// all but 5 % of recent packets came within.
 	for i := range b.lateHist {
@@ -285,6 +300,7 @@ func (b *AdaptiveJitterBuffer) Pop(dst []byte, now time.Duration) (int, PopStatu
 		}
 		b.playing, b.begun, b.dry = true, true, 0
 	}
+	flushing := false
 	for cut := false; ; cut = true {
 		i := b.next & b.mask
 		held := b.full[i] && b.seqs[i] == b.next
@@ -308,6 +324,17 @@ func (b *AdaptiveJitterBuffer) Pop(dst []byte, now time.Duration) (int, PopStatu
 				return 0, PopSilence // a longer pause between talk spurts
 			}
 			return 0, PopConceal
+		}
+		flushing = flushing || b.stats.Delay > b.target+flushOver*b.frame
+		if flushing && b.stats.Delay > b.target+b.frame {
+			// A backlog of stale audio (a far end that sent what it held
+			// after an outage, a long stall here): dropped in one go, one
+			// discontinuity, rather than played at double speed for
+			// seconds.
+			b.lastCut = t
+			b.stats.Dropped++
+			b.take(i)
+			continue
 		}
 		if !cut && b.stats.Delay > b.target+b.frame && (boundary || t-b.lastCut >= b.cutInterval()) {
 			b.lastCut = t

@@ -383,3 +383,83 @@ func BenchmarkJitterPushPop(b *testing.B) {
 		now += 20 * time.Millisecond
 	}
 }
+
+// The path's delay steps up for good (the far end could not send for a
+// while and resumed with its packets 1.1 s behind, or the route changed):
+// no packet comes for 1.1 s, then every one comes 1.1 s later than
+// before. That is no backlog to cut: the buffer re-bases on the new delay
+// and plays the stream on, rather than dropping frames it does not hold
+// (found by firmware's TestLinkDown: baresip after a 5 s cut).
+func TestAdaptiveTransitStep(t *testing.T) {
+	f := newFarEnd(t, 12)
+	f.run(3 * time.Second)
+	f.delay += 1100 * time.Millisecond
+	stepAt := f.k // the first packet sent with the new delay
+	f.run(1500 * time.Millisecond)
+	before := f.b.JitterStats()
+	n0 := len(f.played)
+	f.run(4 * time.Second)
+	st := f.b.JitterStats()
+	var after []int
+	for _, k := range f.played[n0:] {
+		if k >= stepAt {
+			after = append(after, k)
+		}
+	}
+	// 4 s of Pops at 20 ms: about 200 frames; the stream is there to play.
+	if len(after) < 180 {
+		t.Errorf("after the step, %d of ~200 frames played (dropped %d → %d, concealed %d → %d): the buffer cut a backlog it did not hold",
+			len(after), before.Dropped, st.Dropped, before.Concealed, st.Concealed)
+	}
+	if st.Target > 60*time.Millisecond || st.Delay > st.Target+40*time.Millisecond {
+		t.Errorf("4 s after the step: target %v, delay %v; want both back near a frame or two", st.Target, st.Delay)
+	}
+	f.checkOrder()
+}
+
+// A stall longer than the ceiling (700 ms: 35 packets held, then all at
+// once) is a step, not jitter: the backlog it left is cut, and the target
+// is not pinned at 400 ms for the next 15 s (it was, before re-basing;
+// a starved test process heard almost nothing after such a stall).
+func TestAdaptiveLongStallLeavesTargetLow(t *testing.T) {
+	f := newFarEnd(t, 13)
+	for k := 100; k < 135; k++ {
+		f.spike[k] = time.Duration(135-k) * 20 * time.Millisecond
+	}
+	f.run(5 * time.Second)
+	st := f.b.JitterStats()
+	if st.Rebased == 0 || st.Target > 40*time.Millisecond || st.Delay > st.Target+40*time.Millisecond {
+		t.Errorf("3 s after a 700 ms stall: %+v; want it re-based, the target and delay back near a frame or two", st)
+	}
+	f.checkOrder()
+}
+
+// A far end that sends 1.1 s of held audio in one burst (baresip after a
+// link came back): the stale backlog is dropped at once — one jump in the
+// frames played — and the stream plays on at its target, instead of two
+// frames in, one out, for seconds (which no listener hears as speech).
+func TestAdaptiveBurstBacklogFlushed(t *testing.T) {
+	f := newFarEnd(t, 14)
+	for k := 100; k < 155; k++ {
+		f.spike[k] = time.Duration(155-k) * 20 * time.Millisecond
+	}
+	f.run(155*20*time.Millisecond + f.delay + 100*time.Millisecond) // the burst has come and gone 100 ms ago
+	st := f.b.JitterStats()
+	if st.Delay > st.Target+2*20*time.Millisecond {
+		t.Errorf("100 ms after a 1.1 s burst: %+v; want the backlog gone", st)
+	}
+	jumps := 0
+	for i := 1; i < len(f.played); i++ {
+		if f.played[i] > f.played[i-1]+1 {
+			jumps++
+		}
+	}
+	if jumps > 2 {
+		t.Errorf("the frames played jump %d times: the backlog was cut piecemeal, want one cut", jumps)
+	}
+	f.run(2 * time.Second)
+	if st := f.b.JitterStats(); st.Target > 40*time.Millisecond {
+		t.Errorf("2 s later the target is %v; a burst is no jitter", st.Target)
+	}
+	f.checkOrder()
+}

@@ -60,6 +60,7 @@ type JitterStats struct {
 	Underruns        uint64        // frames concealed because nothing had arrived
 	DriftCorrections uint64        // drops and stretches while the target held steady: clock drift
 	Resets           uint64        // restarts: new SSRC, or a jump in sequence or timestamp
+	Rebased          uint64        // steps in the path's delay taken as the new base (adaptive: a packet later than the ceiling)
 	Discarded        uint64        // payloads too large to hold
 	Concealed        uint64        // frames the playout loop concealed (filled in by the stream)
 }
