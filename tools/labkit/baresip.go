@@ -93,6 +93,23 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rec"), 0o755); err != nil {
 		return nil, fmt.Errorf("baresip: %w", err)
 	}
+	if _, err := exec.LookPath("baresip"); err != nil {
+		return nil, errors.New("baresip not found: run `make deps`")
+	}
+	// The ports are free when picked, but a process started meanwhile (a
+	// phone's RTP, another peer) may take one first: baresip then exits
+	// with "Address already in use", and is started again on new ones.
+	for try := 1; ; try++ {
+		b, err := startBaresipOnce(opts)
+		if err == nil || try == 3 || !strings.Contains(err.Error(), "Address already in use") {
+			return b, err
+		}
+	}
+}
+
+// startBaresipOnce is one start of StartBaresip on newly picked ports.
+func startBaresipOnce(opts BaresipOptions) (*Baresip, error) {
+	dir := opts.Dir
 	rtp, err := freePortRange(rtpPortCount)
 	if err != nil {
 		return nil, fmt.Errorf("baresip: %w", err)
@@ -108,9 +125,6 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			return nil, fmt.Errorf("baresip: %w", err)
 		}
-	}
-	if _, err := exec.LookPath("baresip"); err != nil {
-		return nil, errors.New("baresip not found: run `make deps`")
 	}
 	b.p, err = startProcIn(opts.NetNS, "baresip", filepath.Join(dir, "baresip.log"), "-4", "-f", dir)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -76,6 +77,33 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("kamailio: %w", err)
 	}
+	if _, err := exec.LookPath("kamailio"); err != nil {
+		return nil, errors.New("kamailio not found: run `make deps`")
+	}
+	if opts.Presence {
+		if err := createPresenceDB(dir); err != nil {
+			return nil, err
+		}
+	}
+	if opts.TLS != nil {
+		if err := writeTLSConfig(opts); err != nil {
+			return nil, err
+		}
+	}
+	// The ports are free when picked, but another process may bind one
+	// first: Kamailio then exits with "Address already in use", and is
+	// started again on new ones.
+	for try := 1; ; try++ {
+		k, err := startKamailioOnce(opts)
+		if err == nil || try == 3 || !strings.Contains(err.Error(), "Address already in use") {
+			return k, err
+		}
+	}
+}
+
+// startKamailioOnce is one start of StartKamailio on newly picked ports.
+func startKamailioOnce(opts KamailioOptions) (*Kamailio, error) {
+	dir := opts.Dir
 	k := &Kamailio{opts: opts, host: opts.NetNS.peerHost(), port: FreePort("sip"), ctlSock: filepath.Join(dir, "kamailio.ctl")}
 	if len(k.ctlSock) > 100 { // a unix socket path must fit in 108 bytes
 		sockDir, err := os.MkdirTemp("", "kam")
@@ -84,16 +112,8 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 		}
 		k.ctlSock = filepath.Join(sockDir, "kamailio.ctl")
 	}
-	if opts.Presence {
-		if err := createPresenceDB(dir); err != nil {
-			return nil, err
-		}
-	}
 	if opts.TLS != nil {
 		k.tlsPort = FreePort("tcp")
-		if err := writeTLSConfig(opts); err != nil {
-			return nil, err
-		}
 	}
 	cfg, err := renderKamailioCfg(opts, k.port, k.ctlSock, k.tlsPort)
 	if err != nil {
@@ -102,9 +122,6 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return nil, fmt.Errorf("kamailio: %w", err)
-	}
-	if _, err := exec.LookPath("kamailio"); err != nil {
-		return nil, errors.New("kamailio not found: run `make deps`")
 	}
 	if err := k.run("kamailio.log"); err != nil {
 		return nil, err
