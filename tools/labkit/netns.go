@@ -262,8 +262,10 @@ func (n *NetNS) Close() error {
 	if n.link == "" {
 		return nil
 	}
+	// The kernel removes the pair with the namespace, in its own time:
+	// the link may be gone already, or go while ip deletes it.
 	out, err := exec.Command("ip", "link", "del", n.link).CombinedOutput()
-	if err != nil && !strings.Contains(string(out), "Cannot find device") {
+	if err != nil && !strings.Contains(string(out), "Cannot find device") && !strings.Contains(string(out), "No such device") {
 		return fmt.Errorf("netns: ip link del %s: %w: %s", n.link, err, strings.TrimSpace(string(out)))
 	}
 	return nil
