@@ -150,10 +150,7 @@ func (s *Session) sendReaddress(dlg signal.Dialog, offer []byte) {
 		cancel()
 		if err == nil {
 			s.mu.Lock()
-			if neg, nerr := negotiateAnswer(answer, s.p.codecs); nerr == nil && s.stream != nil && neg.Remote != nil && neg.Remote.Port != 0 {
-				s.stream.SetRemote(s.p.viaRelay(neg.Remote))
-			}
-			s.checkKeyLocked(answer) // srtp.go
+			s.applyAnswerLocked(answer)
 			s.mu.Unlock()
 			return
 		}

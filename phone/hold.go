@@ -117,10 +117,7 @@ func (s *Session) reoffer(hold bool) error {
 			}
 			return
 		}
-		if neg, err := negotiateAnswer(answer, s.p.codecs); err == nil && s.stream != nil {
-			s.stream.SetRemote(s.p.viaRelay(neg.Remote))
-		}
-		s.checkKeyLocked(answer) // srtp.go
+		s.applyAnswerLocked(answer)
 		switch {
 		case hold:
 			_ = s.moveLocked(StateHeld)
@@ -134,6 +131,17 @@ func (s *Session) reoffer(hold bool) error {
 		s.mu.Unlock()
 	}()
 	return nil
+}
+
+// applyAnswerLocked takes the far end's answer to our re-offer (hold,
+// resume, a new address): the media goes where it says — a held far end
+// may answer with port 0 or no address, which leaves it — and its SRTP key
+// is checked.
+func (s *Session) applyAnswerLocked(answer []byte) {
+	if neg, err := negotiateAnswer(answer, s.p.codecs); err == nil && s.stream != nil && neg.Remote != nil && neg.Remote.Port != 0 {
+		s.stream.SetRemote(s.p.viaRelay(neg.Remote))
+	}
+	s.checkKeyLocked(answer) // srtp.go
 }
 
 // ourDirectionLocked is the SDP direction we offer for our hold state.
