@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"deskphone/config"
 	"deskphone/hal/wav"
 	"deskphone/phone"
 	"deskphone/phone/event"
@@ -38,22 +38,10 @@ func TestAddressChange(t *testing.T) {
 }
 
 func testAddressChange(t *testing.T, transport string) {
-	labkit.Require(t)
-	ns, err := labkit.NewNetNS()
-	if err != nil {
-		t.Fatalf("a network namespace for the peers: %v", err)
-	}
-	t.Cleanup(func() { _ = ns.Close() })
-	kam := privateKamailio(t, labkit.KamailioOptions{NetNS: ns})
-	far := nsFarEnd(t, ns, kam)
+	ns, kam, far, cfg := netLab(t, transport)
 	subnet := strings.TrimSuffix(ns.PeerIP(), ".1")
 	first, moved, last := ns.LocalIP(), subnet+".3", subnet+".4"
 
-	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
-	cfg.Account.Transport = transport
-	cfg.Account.Listen = "0.0.0.0:" + strconv.Itoa(labkit.FreePort(transport))
-	cfg.Account.Keepalive = 2 * time.Second
-	cfg.Account.RetryMin, cfg.Account.RetryMax = 500*time.Millisecond, 2*time.Second
 	u := startPhone(t, cfg)
 	u.registered()
 	wantBinding(t, kam, first)
@@ -159,19 +147,7 @@ func TestLinkDown(t *testing.T) {
 }
 
 func testLinkDown(t *testing.T, transport string) {
-	labkit.Require(t)
-	ns, err := labkit.NewNetNS()
-	if err != nil {
-		t.Fatalf("a network namespace for the peers: %v", err)
-	}
-	t.Cleanup(func() { _ = ns.Close() })
-	kam := privateKamailio(t, labkit.KamailioOptions{NetNS: ns})
-	far := nsFarEnd(t, ns, kam)
-	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
-	cfg.Account.Transport = transport
-	cfg.Account.Listen = "0.0.0.0:" + strconv.Itoa(labkit.FreePort(transport))
-	cfg.Account.Keepalive = 2 * time.Second
-	cfg.Account.RetryMin, cfg.Account.RetryMax = 500*time.Millisecond, 2*time.Second
+	ns, kam, far, cfg := netLab(t, transport)
 	u := startPhone(t, cfg)
 	u.registered()
 	id := callFarEnd(t, u, far, "1002")
@@ -180,22 +156,22 @@ func testLinkDown(t *testing.T, transport string) {
 
 	u.skipEvents()
 	mark := u.eventCount()
-	link := func(state string) {
+	link := func(up bool) {
 		t.Helper()
-		if out, err := exec.Command("ip", "link", "set", ns.Link(), state).CombinedOutput(); err != nil {
-			t.Fatalf("ip link set %s %s: %v\n%s", ns.Link(), state, err, out)
+		if err := ns.SetLink(up); err != nil {
+			t.Fatal(err)
 		}
 	}
 	cut := time.Now()
-	link("down")
-	t.Cleanup(func() { _ = exec.Command("ip", "link", "set", ns.Link(), "up").Run() })
+	link(false)
+	t.Cleanup(func() { _ = ns.SetLink(true) })
 	lost := u.waitEvent(event.ConnectionLost, 2*cfg.Account.AddressCheck, nil)
 	if r, _ := field(lost.Data, "reason").(string); !strings.Contains(r, "gone") {
 		t.Errorf("onConnectionLost's reason %q does not say the address is gone", r)
 	}
 	time.Sleep(time.Until(cut.Add(5 * time.Second))) // the cut lasts 5 s
 	back := time.Now()
-	link("up")
+	link(true)
 	rec := u.waitEvent(event.ConnectionRecovery, 15*time.Second, nil)
 	u.wantOutage(mark, "link down")
 	wantBinding(t, kam, ns.LocalIP())
@@ -213,6 +189,28 @@ func testLinkDown(t *testing.T, transport string) {
 	u.wantEnded(id, phone.EndLocalBye)
 	t.Logf("%s: link down 5 s in a call: lost after %v; registered again %v after the link came back; the call stayed up and is heard",
 		transport, lost.Time.Sub(cut).Round(time.Millisecond), rec.Time.Sub(back).Round(time.Millisecond))
+}
+
+// netLab is the lab of these tests: Kamailio and baresip 1002
+// (auto-answer, 440 Hz) in a network namespace of their own, and phone
+// 1001's config for it over transport, listening on 0.0.0.0 (its address
+// follows the route), with quick supervision.
+func netLab(t *testing.T, transport string) (*labkit.NetNS, *labkit.Kamailio, *labkit.Baresip, *config.Config) {
+	t.Helper()
+	labkit.Require(t)
+	ns, err := labkit.NewNetNS()
+	if err != nil {
+		t.Fatalf("a network namespace for the peers: %v", err)
+	}
+	t.Cleanup(func() { _ = ns.Close() })
+	kam := privateKamailio(t, labkit.KamailioOptions{NetNS: ns})
+	far := nsFarEnd(t, ns, kam)
+	cfg := phoneConfig(t, kam.Addr(), labUsers["1001"])
+	cfg.Account.Transport = transport
+	cfg.Account.Listen = "0.0.0.0:" + strconv.Itoa(labkit.FreePort(transport))
+	cfg.Account.Keepalive = 2 * time.Second
+	cfg.Account.RetryMin, cfg.Account.RetryMax = 500*time.Millisecond, 2*time.Second
+	return ns, kam, far, cfg
 }
 
 // nsFarEnd is baresip 1002 (auto-answer, 440 Hz) in ns, registered on kam.

@@ -96,15 +96,7 @@ func StartBaresip(opts BaresipOptions) (*Baresip, error) {
 	if _, err := exec.LookPath("baresip"); err != nil {
 		return nil, errors.New("baresip not found: run `make deps`")
 	}
-	// The ports are free when picked, but a process started meanwhile (a
-	// phone's RTP, another peer) may take one first: baresip then exits
-	// with "Address already in use", and is started again on new ones.
-	for try := 1; ; try++ {
-		b, err := startBaresipOnce(opts)
-		if err == nil || try == 3 || !strings.Contains(err.Error(), "Address already in use") {
-			return b, err
-		}
-	}
+	return retryPortClash(func() (*Baresip, error) { return startBaresipOnce(opts) })
 }
 
 // startBaresipOnce is one start of StartBaresip on newly picked ports.

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -90,15 +89,7 @@ func StartKamailio(opts KamailioOptions) (*Kamailio, error) {
 			return nil, err
 		}
 	}
-	// The ports are free when picked, but another process may bind one
-	// first: Kamailio then exits with "Address already in use", and is
-	// started again on new ones.
-	for try := 1; ; try++ {
-		k, err := startKamailioOnce(opts)
-		if err == nil || try == 3 || !strings.Contains(err.Error(), "Address already in use") {
-			return k, err
-		}
-	}
+	return retryPortClash(func() (*Kamailio, error) { return startKamailioOnce(opts) })
 }
 
 // startKamailioOnce is one start of StartKamailio on newly picked ports.

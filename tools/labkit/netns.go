@@ -238,6 +238,22 @@ func (n *NetNS) RemoveLocalIP() error {
 	return nil
 }
 
+// SetLink sets the test side of the link up or down: pulling the cable
+// and plugging it in again (the address stays; its route goes with the
+// link).
+func (n *NetNS) SetLink(up bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return errors.New("netns: SetLink on a closed NetNS")
+	}
+	state := map[bool]string{true: "up", false: "down"}[up]
+	if err := runIP(exec.Command("ip", "link", "set", n.link, state)); err != nil {
+		return fmt.Errorf("netns: %w", err)
+	}
+	return nil
+}
+
 // Command is exec.Command run inside the namespace. nsenter without --fork
 // execs the program, so the process's pid (and group) is the program's.
 func (n *NetNS) Command(name string, args ...string) *exec.Cmd {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -99,4 +100,16 @@ func freeTCP(port int) int {
 	}
 	defer func() { _ = l.Close() }() // a probe
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// retryPortClash runs start (which picks its ports anew each time) up to 3
+// times while it fails with "Address already in use": a port is free when
+// picked, but another process may bind it before the peer does.
+func retryPortClash[T any](start func() (T, error)) (T, error) {
+	for try := 1; ; try++ {
+		v, err := start()
+		if err == nil || try == 3 || !strings.Contains(err.Error(), "Address already in use") {
+			return v, err
+		}
+	}
 }
