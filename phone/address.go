@@ -38,25 +38,28 @@ type registration interface {
 	Moved(reason string)
 }
 
-// watchAddress follows the phone's address until ctx ends.
+// watchAddress starts following the phone's address until ctx ends. Its
+// goroutines exist when it returns (Login's callers count them).
 func (p *Phone) watchAddress(ctx context.Context, ua addressCheck, reg registration) {
 	every := p.cfg.Account.AddressCheck
 	if every <= 0 {
 		return
 	}
 	news := netwatch.Watch(ctx, every, p.log)
-	gone := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-news:
+	go func() {
+		gone := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-news:
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			gone = p.checkAddress(ua, reg, gone)
 		}
-		if ctx.Err() != nil {
-			return
-		}
-		gone = p.checkAddress(ua, reg, gone)
-	}
+	}()
 }
 
 // checkAddress looks at the phone's address once; gone says it had none at

@@ -243,7 +243,7 @@ func (p *Phone) Login(ctx context.Context) error {
 		kctx, stop := context.WithCancel(context.Background())
 		p.stopKeepalive = stop
 		go p.keepalive(kctx, ua, p.reg)
-		go p.watchAddress(kctx, ua, p.reg) // address.go
+		p.watchAddress(kctx, ua, p.reg) // address.go
 	}
 	reg := p.reg
 	p.mu.Unlock()

@@ -29,26 +29,30 @@ func Watch(ctx context.Context, every time.Duration, log *slog.Logger) <-chan st
 	if err != nil {
 		log.Warn("cannot follow the kernel's network news; the address is checked by polling only", "error", err, "every", every)
 	} else {
-		go func() {
-			<-ctx.Done()
-			_ = news.Close() // ends the read below
-		}()
 		go read(news, poke)
 	}
-	if every > 0 {
-		go func() {
+	// One goroutine ticks and, when ctx ends, closes the socket (which
+	// ends read). Both are started here, before Watch returns, so a caller
+	// counting goroutines after it sees them all.
+	go func() {
+		var tick <-chan time.Time
+		if every > 0 {
 			t := time.NewTicker(every)
 			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					poke()
+			tick = t.C
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				if news != nil {
+					_ = news.Close() // ends the read
 				}
+				return
+			case <-tick:
+				poke()
 			}
-		}()
-	}
+		}
+	}()
 	return ch
 }
 
